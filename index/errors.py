@@ -1,0 +1,67 @@
+"""Domain errors of newsqa.
+
+    NewsqaError
+    ├── ConfigError          a setting is missing or invalid (lists every problem)
+    ├── QuestionError        the question itself cannot be answered (empty, too long)
+    ├── CorpusError          the corpus folder is missing or unreadable
+    ├── EmbeddingError       the embedding model cannot be loaded or run
+    ├── IndexNotFoundError   no index has been built yet
+    ├── IndexCorruptError    the index on disk cannot be read
+    ├── StoreUnavailableError the Chroma server cannot be reached
+    └── ReindexError         a reindex failed; the previous index keeps serving
+        └── ReindexBusyError another reindex is already running
+
+Edges (the CLI, the Telegram handlers) turn these into one clear line; the library never
+catches a bare Exception to hide a bug.
+"""
+
+from __future__ import annotations
+
+
+class NewsqaError(Exception):
+    """Base class: `str(error)` is a complete, user-facing sentence."""
+
+    def __init__(self, message: str, **context: object) -> None:
+        super().__init__(message)
+        self.context = context
+
+
+class ConfigError(NewsqaError):
+    """One or more settings are missing or invalid."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        lines = "; ".join(self.problems)
+        super().__init__(f"invalid configuration: {lines}", problems=self.problems)
+
+
+class QuestionError(NewsqaError):
+    """The question is empty or too long."""
+
+
+class CorpusError(NewsqaError):
+    """The corpus folder is missing or unreadable."""
+
+
+class EmbeddingError(NewsqaError):
+    """The embedding model cannot be loaded or run."""
+
+
+class IndexNotFoundError(NewsqaError):
+    """No index has been built yet."""
+
+
+class IndexCorruptError(NewsqaError):
+    """The index on disk cannot be read; rebuild it."""
+
+
+class StoreUnavailableError(NewsqaError):
+    """The Chroma server cannot be reached."""
+
+
+class ReindexError(NewsqaError):
+    """A reindex failed; the previous index keeps serving."""
+
+
+class ReindexBusyError(ReindexError):
+    """Another reindex is already running."""

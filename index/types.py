@@ -1,0 +1,106 @@
+"""Plain data passed between the library and its callers (CLI, bot, benchmarks, tests)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned corpus file, ready to chunk."""
+
+    source: str  # path relative to the corpus, with forward slashes: the document id
+    title: str
+    text: str  # cleaned body text (boilerplate removed), without the title line
+    sha256: str  # of the raw file bytes
+    url: str | None = None
+    published: str | None = None
+    site: str | None = None  # the publication ("source" in front matter)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A token-bounded piece of an article; `id` is `source#n`."""
+
+    id: str
+    source: str
+    n: int
+    text: str
+    title: str
+    url: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused retrieval score."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the passage quoted and the article it comes from."""
+
+    n: int
+    source: str
+    title: str
+    url: str | None
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `QA.ask` returns; `to_json()` is the public `--json` contract."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    quotes: list[str] = field(default_factory=list)  # the sentences the answer is built from
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [asdict(c) for c in self.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ReindexSummary:
+    """What a reindex did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)  # files that could not be read, with why
+    chunks: int = 0  # chunks in the index afterwards
+    embedded: int = 0  # chunks embedded by this run
+    seconds: float = 0.0
+    generation: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A reindex progress report: `done` of `total` units of `stage`."""
+
+    stage: str  # "reading", "embedding", "writing"
+    done: int
+    total: int
