@@ -32,6 +32,8 @@ class Settings:
     chroma_ssl: bool = False
     chroma_headers: dict[str, str] = field(default_factory=dict)
     embed_model: str = "minilm-int8"
+    embed_base_url: str | None = None
+    embed_api_key: str | None = field(default=None, repr=False)
     top_k: int = 3
     chunk_tokens: int = 200
     chunk_overlap: int = 30
