@@ -125,6 +125,10 @@ class Settings:
                 "http://localhost"
             ):
                 problems.append(f"WEBHOOK_URL must start with https://, got {self.webhook_url!r}")
+        if self.webhook_url and not self.webhook_secret:
+            problems.append("WEBHOOK_SECRET is not set (required with WEBHOOK_URL)")
+        if self.webhook_secret and not _looks_like_webhook_secret(self.webhook_secret):
+            problems.append("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
         if problems:
             raise ConfigError(problems)
 
@@ -134,6 +138,10 @@ def _looks_like_token(token: str) -> bool:
     return bool(sep) and bot_id.isdigit() and len(secret) >= 30 and all(
         c.isalnum() or c in "-_" for c in secret
     )
+
+
+def _looks_like_webhook_secret(secret: str) -> bool:
+    return 1 <= len(secret) <= 256 and all(c.isascii() and (c.isalnum() or c in "-_") for c in secret)
 
 
 def _parse_int(raw: str) -> int:
