@@ -1,0 +1,5 @@
+"""`python -m bot` is the `newsqa` command."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""How the CLI shows answers, summaries and progress on a terminal."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from index.types import Answer, Progress, ReindexSummary
+
+QUOTE_CHARS = 400
+
+
+def print_answer(answer: Answer) -> None:
+    """The answer, then its numbered sources with the passages quoted."""
+    if answer.abstained:
+        click.echo("Not in my sources: the indexed articles do not answer this. Try rephrasing, or add articles.")
+        return
+    click.echo(answer.answer)
+    click.echo("")
+    click.echo("Sources:")
+    for c in answer.citations:
+        where = f"{c.source}" + (f" <{c.url}>" if c.url else "")
+        click.echo(f"[{c.n}] {c.title} ({where})")
+        quote = c.text if len(c.text) <= QUOTE_CHARS else c.text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+        click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))
+    click.echo("")
+
+
+def print_summary(summary: ReindexSummary, err: bool = False) -> None:
+    for warning in summary.skipped:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"indexed: {summary.added} added, {summary.updated} updated, {summary.removed} removed, "
+        f"{summary.unchanged} unchanged articles; {summary.chunks} chunks ({summary.embedded} embedded) "
+        f"in {summary.seconds:.1f} s",
+        err=err,
+    )
+
+
+def progress_printer() -> Callable[[Progress], None] | None:
+    """A tqdm bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def report(p: Progress) -> None:
+        bar = bars.get(p.stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[p.stage] = tqdm(total=p.total, desc=p.stage, unit="chunk" if p.stage == "embedding" else "article", file=sys.stderr, leave=False)
+        bar.n = p.done
+        bar.refresh()
+        if p.done >= p.total:
+            bar.close()
+
+    return report

@@ -1,0 +1,143 @@
+"""Extractive answering: pick the sentences of the retrieved passages that answer the question.
+
+No LLM. Each sentence of the top passages is scored by how much of the question's
+(IDF-weighted) content it covers, whether it holds the kind of thing asked for (a number for
+"how many", a date for "when", a name for "who"), and how well its passage was retrieved. The
+best sentence is the answer; sentences from other articles that state the same figure or say
+the same thing are cited too. The answerer abstains when the question's key names are absent
+from every candidate passage (Germany is not Iraq) or when no sentence covers enough of it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.lexical import LexicalIndex, normalise, stems
+from index.question import DATE, NAME, NUMBER, Question, mentions, name_parts_mentioned
+from index.sentences import cached_sentences
+from index.types import Citation, Passage
+
+MAX_ANSWER_CHARS = 500
+MIN_COVERAGE = 0.45  # share of the question's IDF mass a sentence (with its context) must cover
+PASSAGES_READ = 5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sentence: str
+    passage: Passage
+    index: int  # position of the sentence in its passage
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Extract:
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    quotes: list[str]
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.group(0).replace(",", "").rstrip(".").lower() for m in NUMBER.finditer(text)}
+
+
+def _has_kind(kind: str, sentence: str, question: Question) -> bool:
+    if kind == "number":
+        return bool(_numbers(sentence) - _numbers(question.text))
+    if kind == "date":
+        return bool(DATE.search(sentence))
+    if kind in ("person", "place"):
+        asked = normalise(question.text).lower()
+        return any(
+            not mentions(asked, m.group(0).lower())
+            for m in NAME.finditer(sentence)
+            if m.start() > 0 or " " in m.group(0)  # a lone capitalised first word is just the start
+        )
+    if kind == "reason":
+        return bool(re.search(r"\b(because|due to|since|after|so that|in order to|amid|as)\b", sentence, re.I))
+    return True
+
+
+def _covered(question: Question, idf: dict[str, float], text_stems: set[str]) -> float:
+    total = sum(idf[t] for t in question.terms) or 1.0
+    return sum(idf[t] for t in set(question.terms) if t in text_stems) / total
+
+
+def candidates(question: Question, passages: list[Passage], lexical: LexicalIndex) -> list[Candidate]:
+    """Every sentence of the first passages, scored, best first."""
+    idf = {t: lexical.idf(t) for t in question.terms}
+    found: list[Candidate] = []
+    for rank, passage in enumerate(passages[:PASSAGES_READ]):
+        sentences = cached_sentences(passage.chunk.text)
+        sentence_stems = [set(stems(s)) for s in sentences]
+        title_stems = set(stems(passage.chunk.title))
+        for i, sentence in enumerate(sentences):
+            own = _covered(question, idf, sentence_stems[i])
+            near = set().union(*sentence_stems[max(0, i - 1) : i + 2]) | title_stems
+            context = _covered(question, idf, near)
+            coverage = 0.75 * own + 0.25 * context
+            fits = _has_kind(question.kind, sentence, question)
+            score = coverage * (1.0 if fits else 0.55) + 0.06 / (rank + 1)
+            if len(sentence) < 25 or len(sentence) > 600:
+                score *= 0.7  # headings, captions, run-on fragments
+            found.append(Candidate(sentence, passage, i, score, coverage))
+    found.sort(key=lambda c: -c.score)
+    return found
+
+
+def _entities_present(question: Question, passage: Passage) -> bool:
+    text = normalise(f"{passage.chunk.title}\n{passage.chunk.text}").lower()
+    missing = [e for e in question.entities if not name_parts_mentioned(text, e)]
+    return not missing or (len(question.entities) >= 3 and len(missing) == 1)
+
+
+def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
+    """Whether another article's sentence states the same thing (the same figure, for numbers)."""
+    if other.passage.chunk.source == best.passage.chunk.source:
+        return False
+    if question.kind == "number":
+        shared = (_numbers(best.sentence) & _numbers(other.sentence)) - _numbers(question.text)
+        return bool(shared) and other.coverage >= 0.5 * best.coverage
+    return other.coverage >= 0.9 * best.coverage and other.score >= 0.85 * best.score
+
+
+def extract(question: Question, passages: list[Passage], lexical: LexicalIndex) -> Extract:
+    """The answer built from `passages`, or an abstention."""
+    usable = [p for p in passages if _entities_present(question, p)]
+    if not question.terms or not usable:
+        return Extract("", True, [], [])
+    ranked = candidates(question, usable, lexical)
+    if not ranked or ranked[0].coverage < MIN_COVERAGE:
+        return Extract("", True, [], [])
+    best = ranked[0]
+    chosen = [best]
+    supporting = [c for c in ranked[1:] if _supports(best, c, question)]
+    # One sentence per article among the supporters, best first.
+    seen_sources = {best.passage.chunk.source}
+    for c in supporting:
+        if c.passage.chunk.source not in seen_sources:
+            seen_sources.add(c.passage.chunk.source)
+            chosen.append(c)
+    citations: list[Citation] = []
+    number_of: dict[str, int] = {}
+    for c in chosen:
+        key = c.passage.chunk.id
+        if key not in number_of:
+            number_of[key] = len(citations) + 1
+            chunk = c.passage.chunk
+            citations.append(
+                Citation(number_of[key], chunk.source, chunk.title, chunk.url, chunk.text, round(c.score, 4))
+            )
+    markers = " ".join(f"[{number_of[c.passage.chunk.id]}]" for c in chosen)
+    answer = _fit(best.sentence, markers)
+    return Extract(answer, False, citations, [c.sentence for c in chosen])
+
+
+def _fit(sentence: str, markers: str) -> str:
+    room = MAX_ANSWER_CHARS - len(markers) - 1
+    if len(sentence) > room:
+        sentence = sentence[: room - 1].rsplit(" ", 1)[0] + "…"
+    return f"{sentence} {markers}"

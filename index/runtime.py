@@ -1,0 +1,49 @@
+"""Process-wide set-up for running offline: the one place that touches globals.
+
+- tiktoken downloads its BPE files at first use unless TIKTOKEN_CACHE_DIR points at a copy;
+  llama-index-core ships cl100k_base, so we point tiktoken there (unless the user set it).
+- llama-index's global `Settings.llm` / `Settings.embed_model` default to OpenAI: newsqa never
+  uses them, but a stray call must fail offline-safe, so both are set to local objects.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+_configured = False
+
+
+def llama_index_static_dir() -> Path:
+    import llama_index.core
+
+    return Path(llama_index.core.__file__).parent / "_static"
+
+
+def offline_tiktoken_encoding(name: str) -> Any:
+    """A tiktoken encoding loaded from llama-index's bundled cache, never from the network."""
+    configure()
+    import tiktoken
+
+    return tiktoken.get_encoding(name)
+
+
+def configure() -> None:
+    """Idempotent: point tiktoken/NLTK at bundled data and neutralise llama-index's OpenAI defaults."""
+    global _configured
+    with _lock:
+        if _configured:
+            return
+        static = llama_index_static_dir()
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(static / "tiktoken_cache"))
+        from llama_index.core import Settings as LlamaSettings
+        from llama_index.core.embeddings import MockEmbedding
+        from llama_index.core.llms import MockLLM
+
+        # Never used for answering; set so nothing in llama-index reaches for OpenAI.
+        LlamaSettings.llm = MockLLM()
+        LlamaSettings.embed_model = MockEmbedding(embed_dim=8)
+        _configured = True

@@ -1,0 +1,215 @@
+"""`QA`: the one service the CLI, the Telegram bot, the benchmarks and the tests all call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+from index.answer import extract
+from index.chunking import Chunker
+from index.config import Settings
+from index.conversation import Conversations
+from index.errors import IndexNotFoundError, QuestionError, ReindexBusyError
+from index.question import analyse
+from index.retrieve import retrieve
+from index.snapshot import Snapshot
+from index.types import Answer, Progress, ReindexSummary
+
+log = logging.getLogger(__name__)
+
+STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another process
+CANDIDATES = 30
+
+
+def clean_question(text: str, limit: int) -> str:
+    """The question as asked, trimmed; QuestionError when empty or longer than `limit`."""
+    question = " ".join(text.replace("\x00", " ").split())
+    if not question:
+        raise QuestionError("the question is empty: type a question, e.g. 'How many US troops are in Iraq?'")
+    if len(question) > limit:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {limit:,} "
+            "(MAX_QUESTION_CHARS): ask something shorter",
+            length=len(question),
+        )
+    return question
+
+
+class QA:
+    """Answers questions from the index and keeps the index in line with the corpus."""
+
+    def __init__(self, settings: Settings, embedder: Any | None = None) -> None:
+        from index.runtime import configure
+
+        configure()
+        self.settings = settings
+        self._embedder = embedder
+        self._store: Any = None
+        self._snapshot: Snapshot | None = None
+        self._checked_at = 0.0
+        self._open_lock = threading.Lock()
+        self._reindex_lock = threading.Lock()
+        self.conversations = Conversations()
+        self.last_reindex: ReindexSummary | None = None
+
+    # -- wiring ------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            with self._open_lock:
+                if self._embedder is None:
+                    from index.embed import make_embedder
+
+                    s = self.settings
+                    self._embedder = make_embedder(
+                        s.embed_model, base_url=s.embed_base_url, api_key=s.embed_api_key
+                    )
+        return self._embedder
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            with self._open_lock:
+                if self._store is None:
+                    from index.store import ChromaStore
+
+                    self._store = ChromaStore(self.settings)
+        return self._store
+
+    def has_index(self) -> bool:
+        return self.store.read_state() is not None
+
+    def snapshot(self) -> Snapshot:
+        """The live index generation, reloaded when a reindex (anywhere) switched it."""
+        now = time.monotonic()
+        current = self._snapshot
+        if current is not None and now - self._checked_at < STATE_CHECK_S:
+            return current
+        state = self.store.read_state()
+        self._checked_at = now
+        if state is None:
+            raise IndexNotFoundError(
+                f"no index yet in the {self.store.where}: run `newsqa index` first"
+            )
+        if current is None or int(state["generation"]) != current.generation:
+            with self._open_lock:
+                current = self._snapshot
+                if current is None or int(state["generation"]) != current.generation:
+                    current = Snapshot.load(self.store, state)
+                    self._snapshot = current
+        return current
+
+    # -- the service -------------------------------------------------------------------------
+
+    def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
+        """Answer `question` from the index; `chat_id` lets a follow-up borrow the last question."""
+        started = time.perf_counter()
+        asked = clean_question(question, self.settings.max_question_chars)
+        resolved = self.conversations.resolve(chat_id, asked)
+        snapshot = self.snapshot()
+        t_open = time.perf_counter()
+        embedding = self.embedder.get_query_embedding(resolved)
+        t_embed = time.perf_counter()
+        top = k or self.settings.top_k
+        found = retrieve(snapshot, self.store, embedding, resolved, max(top, 5), CANDIDATES)
+        t_retrieve = time.perf_counter()
+        result = extract(analyse(resolved), found.passages, snapshot.lexical)
+        t_answer = time.perf_counter()
+        if not result.abstained:
+            self.conversations.remember(chat_id, resolved)
+        return Answer(
+            question=asked,
+            answer=result.answer,
+            abstained=result.abstained,
+            citations=result.citations[:top] if k else result.citations,
+            quotes=result.quotes,
+            timings_ms={
+                "open": (t_open - started) * 1000,
+                "embed": (t_embed - t_open) * 1000,
+                "retrieve": (t_retrieve - t_embed) * 1000,
+                "answer": (t_answer - t_retrieve) * 1000,
+                "total": (t_answer - started) * 1000,
+            },
+        )
+
+    def reindex(
+        self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
+    ) -> ReindexSummary:
+        """Bring the index in line with the corpus; questions keep being answered meanwhile."""
+        from index.indexer import Indexer
+
+        with self._exclusive():
+            chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
+            indexer = Indexer(self.store, self.embedder, chunker, self.settings.corpus_dir, self.model_id)
+            summary = indexer.run(rebuild=rebuild, progress=progress)
+            self.last_reindex = summary
+            self._checked_at = 0.0  # make the next ask() pick up the new generation
+            return summary
+
+    @contextmanager
+    def _exclusive(self) -> Any:
+        if not self._reindex_lock.acquire(blocking=False):
+            raise ReindexBusyError("a reindex is already running; wait for it to finish")
+        try:
+            with _index_dir_lock(self.settings):
+                yield
+        finally:
+            self._reindex_lock.release()
+
+    @property
+    def model_id(self) -> str:
+        return str(getattr(self.embedder, "model_id", self.settings.embed_model))
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The indexed articles: source, title, url, chunks."""
+        snapshot = self.snapshot()
+        return [
+            {"source": s, "title": d.get("title", s), "url": d.get("url"), "chunks": int(d.get("chunks", 0))}
+            for s, d in sorted(snapshot.documents.items())
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and settings that are safe to show (no secrets)."""
+        snapshot = self.snapshot()
+        last = self.last_reindex
+        return {
+            "articles": len(snapshot.documents),
+            "chunks": len(snapshot.chunks),
+            "generation": snapshot.generation,
+            "store": "chroma-server" if self.settings.server_mode else "chroma-embedded",
+            "embed_model": self.settings.embed_model,
+            "chunk_tokens": self.settings.chunk_tokens,
+            "chunk_overlap": self.settings.chunk_overlap,
+            "last_reindex": None if last is None else last.to_json(),
+        }
+
+    def close(self) -> None:
+        self._snapshot = None
+        self._store = None
+
+
+@contextmanager
+def _index_dir_lock(settings: Settings) -> Any:
+    """Across processes on one machine: one reindex at a time per index directory."""
+    if settings.server_mode:
+        yield
+        return
+    import fcntl
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir / "reindex.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReindexBusyError(
+                f"another process is reindexing {settings.index_dir}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

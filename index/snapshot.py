@@ -1,0 +1,54 @@
+"""A read-only view of one index generation: what queries run against.
+
+Built from the store's state: the live collection, the live version of each article, and a
+BM25 index over the live chunks. Swapped whole when a reindex (here or in another process)
+switches the state, so a query never sees half of a reindex.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from index.chunking import embedding_text
+from index.lexical import LexicalIndex
+from index.store import ChromaStore, version_of
+from index.types import Chunk
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    generation: int
+    collection: str
+    versions: dict[str, str]  # source → live version
+    documents: dict[str, dict[str, Any]]  # source → title, url, sha256, chunks…
+    chunks: list[Chunk]
+    lexical: LexicalIndex
+
+    def is_live(self, record: str, source: str) -> bool:
+        return self.versions.get(source) == version_of(record)
+
+    @classmethod
+    def empty(cls) -> Snapshot:
+        return cls(0, "", {}, {}, [], LexicalIndex([]))
+
+    @classmethod
+    def load(cls, store: ChromaStore, state: dict[str, Any]) -> Snapshot:
+        """Read the live chunks of `state` and build the lexical index over them."""
+        documents = state.get("documents", {})
+        versions = {source: doc["version"] for source, doc in documents.items()}
+        collection = state["collection"]
+        live = [
+            chunk
+            for record, chunk in store.records(collection)
+            if versions.get(chunk.source) == version_of(record)
+        ]
+        live.sort(key=lambda c: (c.source, c.n))
+        return cls(
+            generation=int(state.get("generation", 0)),
+            collection=collection,
+            versions=versions,
+            documents=documents,
+            chunks=live,
+            lexical=LexicalIndex([embedding_text(c) for c in live]),
+        )

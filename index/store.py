@@ -1,0 +1,245 @@
+"""The Chroma store: the only module that imports chromadb.
+
+Layout inside one Chroma client (embedded `PersistentClient` in INDEX_DIR/chroma, or an
+`HttpClient` in server mode):
+- `newsqa_state`: one record, id "current", whose document is the JSON index state (which
+  chunk collection is live, which article versions it holds). Writing it is one SQLite
+  transaction, so switching to a new index state is atomic, and every process sharing the
+  store sees the switch.
+- `newsqa_chunks_<n>`: the chunks. A record id is `source#n@version` (version = a prefix of the
+  article's sha256), so a reindex can add an article's new chunks beside the old ones, switch
+  the state, and only then delete the old ones. Records whose version is not in the state are
+  invisible to queries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from index.config import Settings
+from index.errors import IndexCorruptError, StoreUnavailableError
+from index.types import Chunk
+
+log = logging.getLogger(__name__)
+
+STATE_COLLECTION = "newsqa_state"
+STATE_ID = "current"
+CHUNK_PREFIX = "newsqa_chunks_"
+_PAGE = 2000
+
+
+def record_id(chunk: Chunk, version: str) -> str:
+    return f"{chunk.id}@{version}"
+
+
+def version_of(record: str) -> str:
+    return record.rpartition("@")[2]
+
+
+def source_of(record: str) -> str:
+    return record.rpartition("@")[0].rpartition("#")[0]
+
+
+class ChromaStore:
+    """Chunks and index state in Chroma, embedded or over HTTP."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.where = (
+            f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            if settings.server_mode
+            else f"index directory {settings.index_dir}"
+        )
+        self._client = self._connect()
+        self._vector_stores: dict[str, ChromaVectorStore] = {}
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        s = self.settings
+        try:
+            if s.server_mode:
+                client = chromadb.HttpClient(
+                    host=s.chroma_host or "",
+                    port=s.chroma_port,
+                    ssl=s.chroma_ssl,
+                    headers=s.chroma_headers or None,
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+                return client
+            path = s.index_dir / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except OSError as exc:
+            raise IndexCorruptError(
+                f"cannot open the {self.where}: {exc}", path=str(s.index_dir)
+            ) from exc
+        except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors on connect
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: Exception) -> Exception:
+        if self.settings.server_mode:
+            return StoreUnavailableError(
+                f"cannot reach the {self.where} ({type(exc).__name__}: {exc}); "
+                "check CHROMA_HOST/CHROMA_PORT and that `chroma run` is up"
+            )
+        return IndexCorruptError(
+            f"the {self.where} cannot be read ({type(exc).__name__}: {exc}); "
+            "rebuild it with `newsqa index --rebuild` (or delete the folder)",
+            path=str(self.settings.index_dir),
+        )
+
+    def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma operation, turning driver failures into domain errors."""
+        try:
+            return fn(*args, **kwargs)
+        except (IndexCorruptError, StoreUnavailableError):
+            raise
+        except Exception as exc:  # the driver's errors are untyped; this is the store's edge
+            log.debug("chroma %s failed", what, exc_info=True)
+            raise self._translate(exc) from exc
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _state_collection(self) -> Any:
+        return self.call("state", self._client.get_or_create_collection, STATE_COLLECTION)
+
+    def read_state(self) -> dict[str, Any] | None:
+        """The current index state, or None when nothing was ever indexed."""
+        got = self.call("read state", self._state_collection().get, ids=[STATE_ID], include=["documents"])
+        if not got["ids"]:
+            return None
+        try:
+            return json.loads(got["documents"][0])
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise IndexCorruptError(
+                f"the index state in the {self.where} is unreadable; rebuild with `newsqa index --rebuild`"
+            ) from exc
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        """Atomically replace the index state."""
+        doc = json.dumps(state, ensure_ascii=False, sort_keys=True)
+        self.call(
+            "write state", self._state_collection().upsert, ids=[STATE_ID], documents=[doc], embeddings=[[1.0]]
+        )
+
+    # -- chunk collections -------------------------------------------------------------------
+
+    def chunk_collections(self) -> list[str]:
+        names = self.call("list", self._client.list_collections)
+        names = [c if isinstance(c, str) else c.name for c in names]
+        return sorted(n for n in names if n.startswith(CHUNK_PREFIX))
+
+    def _collection(self, name: str) -> Any:
+        return self.call(
+            "open", self._client.get_or_create_collection, name, metadata={"hnsw:space": "cosine"}
+        )
+
+    def vector_store(self, name: str) -> ChromaVectorStore:
+        with self._lock:
+            if name not in self._vector_stores:
+                self._vector_stores[name] = ChromaVectorStore(chroma_collection=self._collection(name))
+            return self._vector_stores[name]
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            self._vector_stores.pop(name, None)
+        try:
+            self.call("drop", self._client.delete_collection, name)
+        except IndexCorruptError:
+            log.warning("could not drop collection %s", name)
+
+    def add(self, name: str, chunks: list[Chunk], embeddings: list[list[float]], versions: list[str]) -> None:
+        """Add chunks (with their embeddings) under versioned record ids."""
+        nodes = [
+            TextNode(
+                id_=record_id(chunk, version),
+                text=chunk.text,
+                embedding=embedding,
+                metadata=_chunk_metadata(chunk),
+                excluded_embed_metadata_keys=list(_chunk_metadata(chunk)),
+                excluded_llm_metadata_keys=list(_chunk_metadata(chunk)),
+            )
+            for chunk, embedding, version in zip(chunks, embeddings, versions, strict=True)
+        ]
+        if nodes:
+            self.call("add", self.vector_store(name).add, nodes)
+
+    def delete(self, name: str, ids: list[str]) -> None:
+        collection = self._collection(name)
+        for start in range(0, len(ids), _PAGE):
+            self.call("delete", collection.delete, ids=ids[start : start + _PAGE])
+
+    def query(self, name: str, embedding: list[float], n: int) -> list[tuple[str, Chunk, float]]:
+        """Nearest chunks: (record id, chunk, cosine similarity), best first."""
+        result = self.call(
+            "query",
+            self.vector_store(name).query,
+            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n),
+        )
+        out = []
+        for node, node_id in zip(result.nodes or [], result.ids or [], strict=False):
+            out.append((node_id, _chunk_from(node.metadata, node.get_content()), 0.0))
+        sims = result.similarities or [0.0] * len(out)
+        return [(rid, chunk, float(sim)) for (rid, chunk, _), sim in zip(out, sims, strict=False)]
+
+    def records(self, name: str) -> Iterator[tuple[str, Chunk]]:
+        """Every record of a collection: (record id, chunk)."""
+        collection = self._collection(name)
+        offset = 0
+        while True:
+            got = self.call(
+                "read", collection.get, include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield rid, _chunk_from(meta or {}, doc or "")
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def record_ids(self, name: str) -> list[str]:
+        collection = self._collection(name)
+        ids: list[str] = []
+        while True:
+            got = self.call("read ids", collection.get, include=[], limit=_PAGE, offset=len(ids))
+            ids.extend(got["ids"])
+            if len(got["ids"]) < _PAGE:
+                return ids
+
+    def count(self, name: str) -> int:
+        return int(self.call("count", self._collection(name).count))
+
+
+def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "source": chunk.source,
+        "n": chunk.n,
+        "title": chunk.title,
+        "url": chunk.url or "",
+        "published": chunk.published or "",
+    }
+
+
+def _chunk_from(meta: dict[str, Any], text: str) -> Chunk:
+    source = str(meta.get("source", ""))
+    n = int(meta.get("n", 0))
+    return Chunk(
+        id=f"{source}#{n}",
+        source=source,
+        n=n,
+        text=text,
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url") or "") or None,
+        published=str(meta.get("published") or "") or None,
+    )
