@@ -1,0 +1,278 @@
+"""Reading the corpus folder into `Article`s.
+
+Articles are `.txt`, `.md`/`.markdown` and `.html`/`.htm` files, walked in sorted order; other files
+are ignored, and dot-names (`.git`, `.draft.txt`) and README/LICENSE/CHANGELOG files are never read.
+A `.txt` article is a title line then the body; `.txt` and `.md` may open with a front matter block
+of `key: value` lines between `---` fences (`title`, `url`, `date`, `source`, ...).
+
+Sidecar convention: metadata for `a.txt` may live in `a.txt.json` next to it, an object with any of
+"title", "url", "published" and "source" (the publication). Sidecar values win over the file's own;
+the sidecar's bytes count towards the article's sha256, so editing it triggers a reindex.
+
+Nothing outside the corpus folder is ever opened: a symlink is followed only if it resolves inside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from pathlib import Path
+
+from index.clean import clean_html, clean_text
+from index.errors import CorpusError
+from index.types import Article
+
+ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+SIDECAR_SUFFIX = ".json"
+_NOT_ARTICLES = frozenset({"readme", "license", "licence", "changelog"})  # notes about the corpus
+_URL_KEYS = ("url", "link", "source_url", "canonical_url")
+_PUBLISHED_KEYS = ("published", "published_at", "date", "pubdate")
+_SITE_KEYS = ("source", "site", "publication")
+_CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13} | {127})
+
+
+class UnreadableFile(CorpusError):
+    """One corpus file cannot be read as an article; `reason` says why."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"cannot read {source}: {reason}", source=source, reason=reason)
+        self.source = source
+        self.reason = reason
+
+
+def read_corpus(corpus_dir: Path, *, max_bytes: int = 10_000_000) -> tuple[list[Article], list[str]]:
+    """Every readable article under `corpus_dir`, and one warning per file skipped."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.exists():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist", path=str(corpus_dir))
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus path {corpus_dir} is not a folder", path=str(corpus_dir))
+    articles: list[Article] = []
+    warnings: list[str] = []
+    for path in _walk(corpus_dir, warnings):
+        try:
+            articles.append(read_article(path, corpus_dir, max_bytes=max_bytes))
+        except UnreadableFile as exc:
+            warnings.append(f"skipped {exc.source}: {exc.reason}")
+    return articles, warnings
+
+
+def read_article(path: Path, corpus_dir: Path, *, max_bytes: int = 10_000_000) -> Article:
+    """One article file; raises `UnreadableFile` with the reason it cannot be used."""
+    try:
+        source = _relative(path, corpus_dir)
+    except ValueError:
+        raise UnreadableFile(str(path), "outside the corpus") from None
+    root = Path(corpus_dir).resolve()
+    raw = _read_inside(Path(path), root, source, max_bytes)
+    digest = hashlib.sha256(raw)
+    sidecar_path = Path(path).with_name(Path(path).name + SIDECAR_SUFFIX)
+    sidecar: dict[str, str] = {}
+    if os.path.lexists(sidecar_path):
+        sidecar_raw = _read_inside(sidecar_path, root, source + SIDECAR_SUFFIX, max_bytes)
+        sidecar = _parse_sidecar(sidecar_raw, source + SIDECAR_SUFFIX)
+        digest.update(b"\0sidecar\0" + sidecar_raw)
+    text = _decode(raw, source)
+    title, body, meta = _parse(text, Path(path).suffix.lower())
+    meta.update(sidecar)
+    title = " ".join((meta.get("title") or title).split()) or Path(path).stem
+    if not _is_lede(title):
+        body = _drop_repeated_title(body, title)
+    body = clean_text(body)
+    if not body:
+        raise UnreadableFile(source, "empty after cleaning")
+    return Article(
+        source=source,
+        title=title,
+        text=body,
+        sha256=digest.hexdigest(),
+        url=meta.get("url"),
+        published=meta.get("published"),
+        site=meta.get("site"),
+    )
+
+
+def _relative(path: Path, corpus_dir: Path) -> str:
+    # abspath, not resolve: a symlink's own name inside the corpus is the document id.
+    rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(corpus_dir))
+    return rel.as_posix()
+
+
+def _walk(corpus_dir: Path, warnings: list[str]) -> list[Path]:
+    """Article paths sorted by source; links leaving the corpus and link loops are not followed."""
+    root = corpus_dir.resolve()
+    seen = {root}
+    stack = [corpus_dir]
+    found: list[Path] = []
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            if folder == corpus_dir:
+                raise CorpusError(f"cannot list corpus folder {corpus_dir}: {exc.strerror}") from exc
+            warnings.append(f"skipped {_relative(folder, corpus_dir)}/: cannot list folder ({exc.strerror})")
+            continue
+        for entry in sorted(entries, key=lambda e: e.name):
+            path = Path(entry.path)
+            is_article = path.suffix.lower() in ARTICLE_SUFFIXES and path.stem.lower() not in _NOT_ARTICLES
+            if entry.name.startswith("."):
+                if is_article and not entry.is_dir():
+                    warnings.append(f"skipped {_relative(path, corpus_dir)}: hidden file")
+                continue
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.exists():
+                    if is_article:
+                        warnings.append(f"skipped {_relative(path, corpus_dir)}: broken symlink")
+                    continue
+                if not target.is_relative_to(root):
+                    if is_article or target.is_dir():
+                        rel = _relative(path, corpus_dir) + ("/" if target.is_dir() else "")
+                        warnings.append(f"skipped {rel}: symlink pointing outside the corpus")
+                    continue
+            if entry.is_dir():
+                target = path.resolve()
+                if target not in seen:  # a link back to a folder already walked would loop
+                    seen.add(target)
+                    stack.append(path)
+            elif is_article:
+                found.append(path)
+    return sorted(found, key=lambda p: _relative(p, corpus_dir))
+
+
+def _read_inside(path: Path, root: Path, source: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file that resolves inside the corpus, at most `max_bytes` of them."""
+    target = path.resolve()
+    if not target.is_relative_to(root):
+        raise UnreadableFile(source, "symlink pointing outside the corpus")
+    try:
+        info = target.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(source, "not a regular file")
+        if info.st_size > max_bytes:
+            raise UnreadableFile(source, _too_big(info.st_size, max_bytes))
+        with target.open("rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise UnreadableFile(source, f"cannot be read ({exc.strerror})") from exc
+    if len(raw) > max_bytes:  # grew since stat()
+        raise UnreadableFile(source, _too_big(len(raw), max_bytes))
+    return raw
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"{_human(size)} is over the {_human(limit)} limit"
+
+
+def _human(size: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if not raw.strip():
+        raise UnreadableFile(source, "empty file")
+    control = sum(byte in _CONTROL_BYTES for byte in raw[:65536])
+    if b"\0" in raw or control > 0.05 * min(len(raw), 65536):
+        raise UnreadableFile(source, "binary file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start]
+        raise UnreadableFile(source, f"not valid UTF-8 (byte 0x{bad:02x} at offset {exc.start})") from None
+
+
+def _parse_sidecar(raw: bytes, source: str) -> dict[str, str]:
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnreadableFile(source, f"sidecar is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise UnreadableFile(source, "sidecar is not a JSON object")
+    return _metadata({str(k).lower(): str(v).strip() for k, v in data.items() if isinstance(v, str | int)})
+
+
+def _metadata(fields: dict[str, str]) -> dict[str, str]:
+    """Our metadata names from front matter or sidecar keys; blank values are dropped."""
+    found: dict[str, str] = {}
+    for name, keys in (("title", ("title",)), ("url", _URL_KEYS), ("published", _PUBLISHED_KEYS),
+                       ("site", _SITE_KEYS)):
+        value = next((fields[k] for k in keys if fields.get(k)), None)
+        if value:
+            found[name] = value
+    return found
+
+
+def _parse(text: str, suffix: str) -> tuple[str, str, dict[str, str]]:
+    """(title, body, metadata) of a decoded file; title is "" when the file names none."""
+    if suffix in (".html", ".htm"):
+        body, meta = clean_html(text)
+        return meta.pop("title", ""), body, meta
+    fields, text = _front_matter(text)
+    meta = _metadata(fields)
+    if suffix in (".md", ".markdown"):
+        heading = re.search(r"(?m)^#[ \t]+(.+?)[ \t#]*$", text)
+        if heading and "title" not in meta:
+            title = " ".join(strip_markdown(heading.group(1)).split())
+            text = text[: heading.start()] + text[heading.end() :]
+            return title, strip_markdown(text), meta
+        text = strip_markdown(text)
+    if "title" in meta:
+        return meta.pop("title"), text, meta
+    first, _, rest = text.strip().partition("\n")
+    first = first.strip()
+    # Dropping a lede that stands in for the title would lose the article's main facts.
+    return first, (first + "\n\n" if _is_lede(first) else "") + rest, meta
+
+
+def _is_lede(first_line: str) -> bool:
+    """A long first line ending a sentence is the lede paragraph, not a headline."""
+    return len(first_line) > 150 and first_line.endswith((".", '"', "”", "!", "?"))
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """`key: value` lines between `---` fences at the top; anything else is left as body."""
+    match = re.match(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", text, re.DOTALL)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        # Nested YAML (indented lines, list items) is ignored rather than misread.
+        if sep and key.strip() and not line[:1].isspace() and re.fullmatch(r"[\w-]+", key.strip()):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            fields[key.strip().lower()] = value
+    if not fields:
+        return {}, text
+    return fields, text[match.end() :]
+
+
+def _drop_repeated_title(body: str, title: str) -> str:
+    """Sites often print the headline again at the top of the body."""
+    first, _, rest = body.lstrip().partition("\n")
+    return rest if first.strip().casefold() == title.strip().casefold() else body
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown to plain text, lightly: headings, emphasis, links and images, code fences, quotes."""
+    text = re.sub(r"(?m)^[ \t]*(?:```|~~~).*$", "", text)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]", "", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\[[^\]]*\]", lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"(?m)^[ \t]*\[[^\]]+\]:[ \t]*\S+.*$", "", text)  # link reference definitions
+    text = re.sub(r"<(https?://[^>\s]+)>", r"\1", text)
+    text = re.sub(r"(?m)^[ \t]*#{1,6}[ \t]+(.*?)[ \t#]*$", r"\1", text)
+    text = re.sub(r"(?m)^[ \t]*(?:[-*_][ \t]*){3,}$|^[ \t]*=+[ \t]*$", "", text)  # rules, setext
+    text = re.sub(r"(?m)^[ \t]*>[ \t]?", "", text)
+    text = re.sub(r"(?m)^([ \t]*)[-*+][ \t]+", r"\1", text)
+    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"\1", text)
+    text = re.sub(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])", r"\1", text)
+    return re.sub(r"`([^`\n]+)`", r"\1", text)
