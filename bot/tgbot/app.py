@@ -1,0 +1,155 @@
+"""Building and running the Telegram application: `run(settings)` is what `newsqa serve` calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.tgbot import handlers
+from bot.tgbot.access import Access, RateLimiter
+from bot.tgbot.feedback import FeedbackLog
+from bot.tgbot.logs import configure_logging
+from index.config import Settings
+from index.service import QA
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+PUBLIC_COMMANDS = [
+    BotCommand("ask", "Ask a question about the news"),
+    BotCommand("sources", "The articles I have indexed"),
+    BotCommand("help", "How to ask"),
+    BotCommand("start", "Greeting and an example question"),
+]
+ADMIN_COMMANDS = PUBLIC_COMMANDS + [
+    BotCommand("reindex", "Re-read the articles (admins)"),
+    BotCommand("stats", "Index statistics (admins)"),
+]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Chats are served concurrently; the updates of one chat are handled one at a time, in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        try:
+            async with lock:  # asyncio.Lock wakes waiters first come, first served
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:
+                del self._users[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def build_application(settings: Settings, *, qa: QA | None = None) -> Application:  # type: ignore[type-arg]
+    """The configured application; the service is created in post_init unless `qa` is given (and kept)."""
+    settings.require_bot()
+    assert settings.telegram_bot_token is not None
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        application.bot_data["state"] = handlers.BotState(
+            qa=qa or QA(settings), settings=settings, access=Access.from_settings(settings),
+            limiter=RateLimiter(settings.rate_limit_per_minute), feedback=FeedbackLog(settings.feedback_log))
+        await _register_commands(application, settings)
+        log.info("newsqa bot @%s ready", application.bot.username)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        state = application.bot_data.get("state")
+        if state is not None and qa is None:
+            await asyncio.to_thread(state.qa.close)
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    for name, callback in [("start", handlers.start), ("help", handlers.help_command),
+                           ("ask", handlers.ask_command), ("sources", handlers.sources),
+                           ("reindex", handlers.reindex), ("stats", handlers.stats)]:
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(MessageHandler(handlers.QUESTION, handlers.question))
+    application.add_handler(MessageHandler(handlers.NOT_TEXT, handlers.not_text))
+    unknown = filters.COMMAND & filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(unknown, handlers.unknown_command))
+    application.add_handler(CallbackQueryHandler(handlers.vote))
+    application.add_error_handler(handlers.on_error)
+
+
+async def _register_commands(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Commands for the menu: everyone sees the public ones, each admin also the admin ones."""
+    try:
+        await application.bot.set_my_commands(PUBLIC_COMMANDS)
+        for admin in sorted(settings.admin_user_ids):
+            await application.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin))
+    except TelegramError as exc:  # cosmetic; e.g. an admin who never opened a chat with the bot
+        log.warning("could not register the command menu: %s", exc)
+
+
+def serve(application: Application, settings: Settings, *,  # type: ignore[type-arg]
+          stop_signals: Sequence[int] | None = STOP_SIGNALS) -> None:
+    """Run until stopped: a webhook server when WEBHOOK_URL is set, else long polling."""
+    if settings.webhook_url:
+        log.info("serving a webhook on %s:%s for %s", settings.webhook_listen, settings.webhook_port,
+                 settings.webhook_url)
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.strip("/"), webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals)
+    else:
+        log.info("polling %s for updates", urlsplit(settings.telegram_base_url).netloc)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals)
+
+
+def run(settings: Settings) -> None:
+    """`newsqa serve`: check the bot settings (ConfigError before any network), then run the bot."""
+    settings.require_bot()
+    configure_logging(settings)
+    serve(build_application(settings), settings)

@@ -1,0 +1,232 @@
+"""Telegram handlers: parse the update, call the `QA` service, format with `render`, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+
+from bot.tgbot import render
+from bot.tgbot.access import Access, RateLimiter
+from bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, record_for, vote_data
+from bot.tgbot.messaging import reply_html, typing
+from bot.tgbot.reindexing import ReindexJob
+from index.config import Settings
+from index.errors import (
+    IndexNotFoundError,
+    QuestionError,
+    ReindexBusyError,
+    StoreUnavailableError,
+)
+from index.service import QA
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotState:
+    """Everything the handlers share, kept in `application.bot_data["state"]`."""
+
+    qa: QA
+    settings: Settings
+    access: Access
+    limiter: RateLimiter
+    feedback: FeedbackLog
+    pending: PendingAnswers = field(default_factory=PendingAnswers)
+    reindex: ReindexJob = field(default_factory=ReindexJob)
+
+
+def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    return context.bot_data["state"]  # type: ignore[no-any-return]
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """A message that mentions the bot or replies to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        for entity, text in mentions.items():
+            if text[1:].lower() == (bot.username or "").lower() or (entity.user and entity.user.id == bot.id):
+                return True
+        return False
+
+
+ADDRESSED = _AddressedToBot()
+QUESTION = (filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+            & (filters.ChatType.PRIVATE | ADDRESSED))
+NOT_TEXT = (filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+            & (filters.ChatType.PRIVATE | ADDRESSED))
+_SPOKEN_TO = QUESTION | NOT_TEXT | filters.COMMAND
+
+
+def _without_mention(text: str, username: str) -> str:
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+def _after_command(text: str | None) -> str:
+    parts = (text or "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def vote_keyboard(answer_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data=vote_data(answer_id, True)),
+                                  InlineKeyboardButton("👎", callback_data=vote_data(answer_id, False))]])
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from users and chats outside the allowlist; tell them if they spoke to the bot."""
+    user, chat = update.effective_user, update.effective_chat
+    if state(context).access.is_allowed(user and user.id, chat and chat.id):
+        return
+    if update.callback_query:
+        await update.callback_query.answer("Sorry, this bot is private.")
+    elif update.effective_message and _SPOKEN_TO.check_update(update):
+        await update.effective_message.reply_text("Sorry, this bot is private; ask its owner for access.")
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet and suggest an example question."""
+    user = update.effective_user
+    await reply_html(update.effective_message, [render.render_start(user.first_name if user else None)])
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain how to ask, in private chats and in groups."""
+    await reply_html(update.effective_message, [render.render_help(context.bot.username)])
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask <question>, in any chat."""
+    await answer(update, context, _after_command(update.effective_message.text))
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private message, or a group message addressed to the bot, is a question."""
+    await answer(update, context, _without_mention(update.effective_message.text, context.bot.username))
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Answer `text` in the update's chat, with typing, the per-user limit and feedback buttons."""
+    st, message, user_id = state(context), update.effective_message, update.effective_user.id
+    if not text.strip():
+        await message.reply_text(f"Ask me a question, e.g. /ask {render.EXAMPLE_QUESTION}")
+        return
+    if not st.limiter.allow(user_id):
+        if st.limiter.should_warn(user_id):
+            wait = round(st.limiter.retry_in(user_id))
+            await message.reply_text(
+                f"You're asking faster than I can read. Please wait {wait} s and try again.")
+        return
+    async with typing(context.bot, message.chat_id):
+        result = await asyncio.to_thread(st.qa.ask, text, chat_id=str(message.chat_id))
+    keyboard = vote_keyboard(st.pending.add(result))
+    await reply_html(message, render.render_answer(result), reply_markup=keyboard)
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the indexed articles."""
+    found = await asyncio.to_thread(state(context).qa.sources)
+    await reply_html(update.effective_message, render.render_sources(found))
+
+
+async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
+    user = update.effective_user
+    if state(context).access.is_admin(user and user.id):
+        return True
+    log.info("refused /%s to non-admin user %s", command, user and user.id)
+    await update.effective_message.reply_text(f"Sorry, /{command} is only for the bot's admins.")
+    return False
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Index statistics (admins only)."""
+    if await _admin(update, context, "stats"):
+        found = await asyncio.to_thread(state(context).qa.stats)
+        await reply_html(update.effective_message, [render.render_stats(found)])
+
+
+async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start a background reindex (admins only); "/reindex rebuild" re-embeds everything."""
+    if not await _admin(update, context, "reindex"):
+        return
+    st, message = state(context), update.effective_message
+    if st.reindex.running:
+        await message.reply_text("A reindex is already running; I'll update its message when it's done.")
+        return
+    status = await message.reply_text(render.render_progress(None))
+    rebuild = _after_command(message.text).strip().lower() in ("rebuild", "full")
+    st.reindex.start(context.application, update, st.qa, status, rebuild=rebuild)
+
+
+async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a 👍/👎 on an answer with its question and sources, and thank the voter."""
+    st, query = state(context), update.callback_query
+    parsed = parse_vote(query.data)
+    remembered = st.pending.get(parsed[0]) if parsed else None
+    if parsed is None or remembered is None:
+        await query.answer("Sorry, I can't record that vote (unknown or expired answer).")
+        return
+    chat = update.effective_chat
+    record = record_for(parsed[0], parsed[1], remembered, user_id=query.from_user.id,
+                        chat_id=chat and chat.id)
+    await asyncio.to_thread(st.feedback.append, record)
+    await query.answer("Thanks for the feedback!")
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as exc:  # e.g. already removed by another voter
+        log.debug("could not remove vote buttons: %s", exc.message)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice…: a one-line note."""
+    await update.effective_message.reply_text("I can only read text: please type your question.")
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An unknown command in a private chat."""
+    await update.effective_message.reply_text("I don't know that command; see /help.")
+
+
+def _polite(error: BaseException, settings: Settings) -> str | None:
+    """The reply for an error, or None when replying would not help (Telegram itself failing)."""
+    if isinstance(error, QuestionError):
+        length = error.context.get("length")
+        if length:
+            return (f"That question is too long ({length:,} characters; I can read up to "
+                    f"{settings.max_question_chars:,}). Please ask something shorter.")
+        return f"Ask me a question, e.g. /ask {render.EXAMPLE_QUESTION}"
+    if isinstance(error, IndexNotFoundError):
+        return "I haven't indexed any articles yet. An admin can run /reindex."
+    if isinstance(error, StoreUnavailableError):
+        return "The article store is unavailable right now. Please try again in a minute."
+    if isinstance(error, ReindexBusyError):
+        return "A reindex is already running."
+    if isinstance(error, TelegramError):
+        return None
+    return "Sorry, something went wrong on my side. Please try again."
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error with its traceback and tell the user, briefly and politely."""
+    error = context.error
+    expected = isinstance(error, (QuestionError, IndexNotFoundError))
+    level = logging.INFO if expected else logging.ERROR
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.log(level, "update %s failed: %s", update_id, error, exc_info=None if expected else error)
+    text = _polite(error, state(context).settings) if error else None
+    message = update.effective_message if isinstance(update, Update) else None
+    if text and message:
+        try:
+            await message.reply_text(text)
+        except TelegramError as exc:
+            log.warning("could not send the error reply: %s", exc)

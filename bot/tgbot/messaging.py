@@ -1,0 +1,95 @@
+"""Sending to Telegram robustly: HTML with a plain-text fallback, one retry on network errors, typing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+
+from bot.tgbot.render import MAX_MESSAGE, plain_text, split_text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRY_DELAY_S = 1.0
+TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for about 5 s
+
+
+def _rejected_html(exc: BadRequest) -> bool:
+    return "can't parse entities" in exc.message.lower()
+
+
+async def _once_more(call: Callable[[], Awaitable[T]]) -> T:
+    """Call; after a network error (not a rejection, not an ambiguous timeout) wait and call again."""
+    try:
+        return await call()
+    except NetworkError as exc:
+        if isinstance(exc, (BadRequest, TimedOut)):
+            raise
+        log.warning("Telegram request failed (%s); retrying once", exc)
+        await asyncio.sleep(RETRY_DELAY_S)
+        return await call()
+
+
+async def reply_html(message: Message, texts: list[str],
+                     reply_markup: InlineKeyboardMarkup | None = None) -> list[Message]:
+    """Reply with each HTML text (the markup under the last); resend as plain text if HTML is rejected."""
+    quote = message.chat.type != ChatType.PRIVATE
+    sent: list[Message] = []
+    for i, text in enumerate(texts):
+        markup = reply_markup if i == len(texts) - 1 else None
+        first = quote and i == 0
+        try:
+            sent.append(await _once_more(
+                lambda: message.reply_html(text, reply_markup=markup, do_quote=first)))  # noqa: B023
+        except BadRequest as exc:
+            if not _rejected_html(exc):
+                raise
+            log.warning("Telegram rejected our HTML (%s); resending as plain text", exc.message)
+            parts = split_text(plain_text(text), MAX_MESSAGE)
+            for j, part in enumerate(parts):
+                last = markup if j == len(parts) - 1 else None
+                sent.append(await _once_more(
+                    lambda: message.reply_text(part, reply_markup=last, do_quote=first)))  # noqa: B023
+    return sent
+
+
+async def edit_html(message: Message, text: str) -> None:
+    """Best-effort edit of a status message: plain-text fallback, and failures are only logged."""
+    try:
+        await message.edit_text(text, parse_mode="HTML")
+    except BadRequest as exc:
+        if "not modified" in exc.message.lower():
+            return
+        if not _rejected_html(exc):
+            log.warning("could not edit message %s: %s", message.message_id, exc.message)
+            return
+        with contextlib.suppress(TelegramError):
+            await message.edit_text(plain_text(text))
+    except TelegramError as exc:
+        log.warning("could not edit message %s: %s", message.message_id, exc)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" in the chat until the block ends."""
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as exc:  # cosmetic: never let it cost the answer
+                log.debug("send_chat_action failed: %s", exc)
+            await asyncio.sleep(TYPING_EVERY_S)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
