@@ -11,6 +11,7 @@ from every candidate passage (Germany is not Iraq) or when no sentence covers en
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.lexical import LexicalIndex, normalise, stems
@@ -20,7 +21,12 @@ from index.types import Citation, Passage
 
 MAX_ANSWER_CHARS = 500
 MIN_COVERAGE = 0.45  # share of the question's IDF mass a sentence (with its context) must cover
-PASSAGES_READ = 5
+PASSAGES_READ = 8
+ROLE_CUES = re.compile(
+    r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
+    r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class Candidate:
     index: int  # position of the sentence in its passage
     score: float
     coverage: float
+    covers: frozenset[str]  # the question's terms the sentence itself contains
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ def _has_kind(kind: str, sentence: str, question: Question) -> bool:
             for m in NAME.finditer(sentence)
             if m.start() > 0 or " " in m.group(0)  # a lone capitalised first word is just the start
         )
+    if kind == "role":
+        return bool(ROLE_CUES.search(sentence))
     if kind == "reason":
         return bool(re.search(r"\b(because|due to|since|after|so that|in order to|amid|as)\b", sentence, re.I))
     return True
@@ -83,13 +92,14 @@ def candidates(question: Question, passages: list[Passage], lexical: LexicalInde
             score = coverage * (1.0 if fits else 0.55) + 0.06 / (rank + 1)
             if len(sentence) < 25 or len(sentence) > 600:
                 score *= 0.7  # headings, captions, run-on fragments
-            found.append(Candidate(sentence, passage, i, score, coverage))
+            covers = frozenset(t for t in question.terms if t in sentence_stems[i])
+            found.append(Candidate(sentence, passage, i, score, coverage, covers))
     found.sort(key=lambda c: -c.score)
     return found
 
 
-def _entities_present(question: Question, passage: Passage) -> bool:
-    text = normalise(f"{passage.chunk.title}\n{passage.chunk.text}").lower()
+def _entities_present(question: Question, text: str) -> bool:
+    """Whether an article (lower-cased, normalised) names the question's key entities."""
     missing = [e for e in question.entities if not name_parts_mentioned(text, e)]
     return not missing or (len(question.entities) >= 3 and len(missing) == 1)
 
@@ -104,39 +114,80 @@ def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
     return other.coverage >= 0.9 * best.coverage and other.score >= 0.85 * best.score
 
 
-def extract(question: Question, passages: list[Passage], lexical: LexicalIndex) -> Extract:
-    """The answer built from `passages`, or an abstention."""
-    usable = [p for p in passages if _entities_present(question, p)]
+def _complement(best: Candidate, ranked: list[Candidate], question: Question, lexical: LexicalIndex) -> Candidate | None:
+    """A second sentence worth quoting: it covers what the best one lacks, or is nearly as good."""
+    idf = {t: lexical.idf(t) for t in question.terms}
+    total = sum(idf.values()) or 1.0
+    choice, choice_value = None, 0.0
+    for c in ranked[1:12]:
+        if c.sentence == best.sentence or len(best.sentence) + len(c.sentence) > MAX_ANSWER_CHARS - 20:
+            continue
+        gain = sum(idf[t] for t in c.covers - best.covers) / total
+        adjacent = c.passage.chunk.id == best.passage.chunk.id and abs(c.index - best.index) == 1
+        if gain < 0.1 and c.score < 0.85 * best.score and not (adjacent and c.score >= 0.5 * best.score):
+            continue
+        value = gain + c.score / best.score + (0.3 if adjacent else 0.0)
+        if value > choice_value:
+            choice, choice_value = c, value
+    return choice
+
+
+def extract(
+    question: Question,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    article_text: Callable[[str], str],
+) -> Extract:
+    """The answer built from `passages`, or an abstention; `article_text` gives a source's whole text."""
+    usable = [p for p in passages if _entities_present(question, article_text(p.chunk.source))]
     if not question.terms or not usable:
         return Extract("", True, [], [])
     ranked = candidates(question, usable, lexical)
     if not ranked or ranked[0].coverage < MIN_COVERAGE:
         return Extract("", True, [], [])
     best = ranked[0]
-    chosen = [best]
-    supporting = [c for c in ranked[1:] if _supports(best, c, question)]
-    # One sentence per article among the supporters, best first.
-    seen_sources = {best.passage.chunk.source}
-    for c in supporting:
-        if c.passage.chunk.source not in seen_sources:
+    quoted = [best]
+    second = _complement(best, ranked, question, lexical)
+    if second is not None:
+        quoted.append(second)
+        if second.passage.chunk.id == best.passage.chunk.id and second.index < best.index:
+            quoted.reverse()  # keep the article's order
+    # Other articles that state the same thing are cited beside the best sentence.
+    supporters: list[Candidate] = []
+    seen_sources = {c.passage.chunk.source for c in quoted}
+    for c in ranked[1:]:
+        if _supports(best, c, question) and c.passage.chunk.source not in seen_sources:
             seen_sources.add(c.passage.chunk.source)
-            chosen.append(c)
+            supporters.append(c)
     citations: list[Citation] = []
     number_of: dict[str, int] = {}
-    for c in chosen:
-        key = c.passage.chunk.id
-        if key not in number_of:
-            number_of[key] = len(citations) + 1
-            chunk = c.passage.chunk
+    quotes: dict[int, list[str]] = {}
+    for c in [best, *supporters, *quoted]:
+        chunk = c.passage.chunk
+        if chunk.id not in number_of:
+            number_of[chunk.id] = len(citations) + 1
             citations.append(
-                Citation(number_of[key], chunk.source, chunk.title, chunk.url, chunk.text, round(c.score, 4))
+                Citation(number_of[chunk.id], chunk.source, chunk.title, chunk.url, chunk.text, round(c.score, 4))
             )
-    markers = " ".join(f"[{number_of[c.passage.chunk.id]}]" for c in chosen)
-    answer = _fit(best.sentence, markers)
-    return Extract(answer, False, citations, [c.sentence for c in chosen])
+        quotes.setdefault(number_of[chunk.id], [])
+        if c.sentence not in quotes[number_of[chunk.id]]:
+            quotes[number_of[chunk.id]].append(c.sentence)
+    parts = []
+    for c in quoted:
+        markers = [number_of[c.passage.chunk.id]]
+        if c is best:
+            markers += [number_of[s.passage.chunk.id] for s in supporters]
+        parts.append((c.sentence, " ".join(f"[{n}]" for n in dict.fromkeys(markers))))
+    answer = _compose(parts)
+    return Extract(answer, False, citations, [" ".join(quotes[c.n]) for c in citations])
 
 
-def _fit(sentence: str, markers: str) -> str:
+def _compose(parts: list[tuple[str, str]]) -> str:
+    """Sentences with their markers, trimmed to MAX_ANSWER_CHARS."""
+    text = " ".join(f"{sentence} {markers}" for sentence, markers in parts)
+    if len(text) <= MAX_ANSWER_CHARS:
+        return text
+    sentence, markers = parts[0]
     room = MAX_ANSWER_CHARS - len(markers) - 1
     if len(sentence) > room:
         sentence = sentence[: room - 1].rsplit(" ", 1)[0] + "…"

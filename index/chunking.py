@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from index.runtime import offline_tiktoken_encoding
+from index.sentences import sentence_pieces
 from index.types import Article, Chunk
 
 ENCODING = "cl100k_base"
@@ -39,6 +40,7 @@ class Chunker:
             chunk_overlap=overlap,
             tokenizer=_token_counter(),
             paragraph_separator="\n\n",
+            chunking_tokenizer_fn=sentence_pieces,
         )
 
     def split(self, article: Article) -> list[Chunk]:

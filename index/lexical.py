@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from functools import lru_cache
@@ -10,6 +11,9 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.tokenization import Tokenizer
+
+# bm25s logs every index build at DEBUG through its own handler level; keep it quiet.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")

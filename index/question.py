@@ -50,7 +50,7 @@ ALIASES = {
 @dataclass(frozen=True)
 class Question:
     text: str
-    kind: str  # "number", "date", "person", "place", "reason", "any"
+    kind: str  # "number", "date", "person", "place", "reason", "role", "any"
     terms: tuple[str, ...]  # content stems, question words removed
     entities: tuple[str, ...]  # lower-cased key names as written ("iraq", "sean parnell")
 
@@ -67,6 +67,8 @@ def question_kind(text: str) -> str:
         return "place"
     if re.search(r"\bwhy\b", low):
         return "reason"
+    if re.search(r"\bwhat (is|was|are|were|will be) (the )?(main )?(role|purpose|job|mission|task|function)s?\b", low):
+        return "role"
     return "any"
 
 
@@ -94,16 +96,26 @@ def entities(text: str) -> tuple[str, ...]:
         last_end = match.end()
     if run:
         found.append(" ".join(run))
-    cleaned = []
+    cleaned: list[str] = []
     for name in found:
-        name = re.sub(r"['’]s$", "", name).lower()
-        if name and name not in cleaned:
-            cleaned.append(name)
+        name = re.sub(r"['’]s$", "", name)
+        # "U.S.-Iraq" names two things; "Obama-era" names one.
+        for part in re.split(r"-(?=[A-Z])", name):
+            part = re.sub(r"-[a-z][\w-]*$", "", part).lower()
+            if part and part not in cleaned:
+                cleaned.append(part)
     return tuple(cleaned)
 
 
+# Phrases that frame a question rather than name its subject.
+_FRAMES = re.compile(
+    r"\b(take|takes|took|taking|taken) place\b|\baccording to\b|\bwhat happened\b|\bwhat is the name of\b",
+    re.IGNORECASE,
+)
+
+
 def analyse(text: str) -> Question:
-    terms = tuple(t for t in stems(text) if t not in QUESTION_STEMS)
+    terms = tuple(t for t in stems(_FRAMES.sub(" ", text)) if t not in QUESTION_STEMS)
     return Question(text=text, kind=question_kind(text), terms=terms, entities=entities(text))
 
 

@@ -33,6 +33,30 @@ def _is_abbreviation(text_before: str) -> bool:
     return word in ABBREVIATIONS
 
 
+def sentence_pieces(text: str) -> list[str]:
+    """Sentences with their trailing whitespace: joined, they give back `text` exactly."""
+    cuts: list[int] = []
+    line_start = 0
+    for line in text.splitlines(keepends=True):
+        body_start = line_start
+        for match in _BOUNDARY.finditer(line):
+            punct_start = match.start(1)
+            if line[punct_start] == "." and _is_abbreviation(line[body_start - line_start : punct_start]):
+                continue
+            cuts.append(line_start + match.end(2))
+            body_start = line_start + match.end(2)
+        line_start += len(line)
+        cuts.append(line_start)
+    pieces, start = [], 0
+    for cut in cuts:
+        if cut > start:
+            pieces.append(text[start:cut])
+            start = cut
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`, stripped, in order; line breaks always end a sentence."""
     out: list[str] = []

@@ -116,9 +116,9 @@ class QA:
         embedding = self.embedder.get_query_embedding(resolved)
         t_embed = time.perf_counter()
         top = k or self.settings.top_k
-        found = retrieve(snapshot, self.store, embedding, resolved, max(top, 5), CANDIDATES)
+        found = retrieve(snapshot, self.store, embedding, resolved, max(top, 8), CANDIDATES)
         t_retrieve = time.perf_counter()
-        result = extract(analyse(resolved), found.passages, snapshot.lexical)
+        result = extract(analyse(resolved), found.passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
         if not result.abstained:
             self.conversations.remember(chat_id, resolved)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.chunking import embedding_text
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, normalise
 from index.store import ChromaStore, version_of
 from index.types import Chunk
 
@@ -24,13 +24,17 @@ class Snapshot:
     documents: dict[str, dict[str, Any]]  # source → title, url, sha256, chunks…
     chunks: list[Chunk]
     lexical: LexicalIndex
+    article_texts: dict[str, str]  # source → title and chunks, lower-cased and normalised
+
+    def article_text(self, source: str) -> str:
+        return self.article_texts.get(source, "")
 
     def is_live(self, record: str, source: str) -> bool:
         return self.versions.get(source) == version_of(record)
 
     @classmethod
     def empty(cls) -> Snapshot:
-        return cls(0, "", {}, {}, [], LexicalIndex([]))
+        return cls(0, "", {}, {}, [], LexicalIndex([]), {})
 
     @classmethod
     def load(cls, store: ChromaStore, state: dict[str, Any]) -> Snapshot:
@@ -51,4 +55,12 @@ class Snapshot:
             documents=documents,
             chunks=live,
             lexical=LexicalIndex([embedding_text(c) for c in live]),
+            article_texts=_article_texts(live),
         )
+
+
+def _article_texts(chunks: list[Chunk]) -> dict[str, str]:
+    parts: dict[str, list[str]] = {}
+    for chunk in chunks:
+        parts.setdefault(chunk.source, [chunk.title]).append(chunk.text)
+    return {source: normalise("\n".join(texts)).lower() for source, texts in parts.items()}
