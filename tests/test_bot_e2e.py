@@ -1,0 +1,269 @@
+"""The real bot (PTB Application, long polling) against the Bot API emulator, over the real QA service."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.tgbot.app import build_application, serve
+from bot.tgbot.render import render_answer
+from index.config import Settings
+from index.service import QA
+from index.types import Answer
+from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
+
+pytestmark = pytest.mark.timeout(120)
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+ADMIN = 777
+HOSTILE = """---
+title: Zanzibar ferries & <script>alert("x")</script> *_[ timetable
+url: https://example.com/ferries?a=1&b=2
+---
+The Zanzibar Ferry Company said on Monday that three new ferries & two tugboats will join its fleet in \
+March, a move officials called "<b>long overdue</b>" *really* _finally_ [done](x).
+
+Passengers complained for years that the old <script> of boats was slow & unreliable; the new ferries \
+cut the crossing to Dar es Salaam to ninety minutes.
+"""
+
+
+class GatedQA(QA):
+    """The real service with gates a test can close: hold a reindex, or the questions of one chat."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.reindex_gate = threading.Event()
+        self.reindex_gate.set()
+        self.held: dict[str, threading.Event] = {}
+
+    def reindex(self, **kwargs: Any) -> Any:
+        assert self.reindex_gate.wait(30), "test never released the reindex"
+        return super().reindex(**kwargs)
+
+    def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
+        gate = self.held.get(chat_id or "")
+        if gate is not None:
+            assert gate.wait(30), "test never released the chat"
+        return super().ask(question, k=k, chat_id=chat_id)
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("newsqa")
+    (root / "corpus").mkdir()
+    for article in CORPUS.glob("*.txt"):
+        shutil.copy(article, root / "corpus")
+    (root / "corpus" / "900_zanzibar.txt").write_text(HOSTILE, encoding="utf-8")
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index", telegram_bot_token=TOKEN,
+                    admin_user_ids=frozenset({ADMIN}), rate_limit_per_minute=0)
+
+
+@pytest.fixture(scope="module")
+def qa(indexed: Settings) -> Iterator[GatedQA]:
+    service = GatedQA(indexed)
+    service.reindex()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def emulator() -> Iterator[BotApiEmulator]:
+    with BotApiEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def start_bot(emulator: BotApiEmulator, qa: GatedQA, indexed: Settings,
+              tmp_path: Path) -> Iterator[Callable[..., Settings]]:
+    """Start the real application polling the emulator; keyword arguments override settings."""
+    with ExitStack() as stack:
+        def start(*, own_service: bool = False, **overrides: Any) -> Settings:
+            settings = indexed.with_overrides(telegram_base_url=emulator.base_url,
+                                              feedback_log=tmp_path / "feedback.jsonl", **overrides)
+            app = build_application(settings, qa=None if own_service else qa)
+            stack.enter_context(bot_thread(app, lambda: serve(app, settings, stop_signals=None)))
+            return settings
+        yield start
+
+
+def texts(calls: list[Any]) -> list[str]:
+    return [c.params["text"] for c in calls]
+
+
+def test_private_question_gets_cited_html_answer_with_typing_and_vote_buttons(emulator, start_bot):
+    start_bot()
+    emulator.send("how many US troops are in Iraq?", user=11)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 11)
+    assert reply.params["parse_mode"] == "HTML"
+    assert "2,500" in reply.params["text"] and "[1]" in reply.params["text"]
+    assert "<b>Sources</b>" in reply.params["text"] and "<blockquote" in reply.params["text"]
+    buttons = reply.params["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == ["👍", "👎"]
+    methods = [c.method for c in emulator.calls]
+    assert "sendChatAction" in methods[: methods.index("sendMessage")]
+    assert emulator.wait_for("sendChatAction")[0].params["action"] == "typing"
+
+
+def test_follow_up_is_answered_in_the_context_of_the_previous_question(emulator, start_bot, qa):
+    start_bot()
+    qa.ask("how many US troops are in Iraq?", chat_id="ref")
+    in_context = render_answer(qa.ask("and in Syria?", chat_id="ref"))[0]
+    out_of_context = render_answer(qa.ask("and in Syria?", chat_id="ref-fresh"))[0]
+    emulator.send("how many US troops are in Iraq?", user=12)
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 12)
+    emulator.send("and in Syria?", user=12)
+    replies = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 12, count=2)
+    assert "Syria" in replies[1].params["text"]
+    assert replies[1].params["text"] == in_context != out_of_context
+
+
+def test_unanswerable_question_says_so_and_suggests_rephrasing(emulator, start_bot):
+    start_bot()
+    emulator.send("What is the capital of Peru?", user=13)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 13)
+    assert "couldn't find an answer" in reply.params["text"] and "rephras" in reply.params["text"]
+
+
+def test_group_answers_mentions_replies_and_ask_but_ignores_chatter(emulator, start_bot):
+    start_bot()
+    group = -100500
+    emulator.send("lunch at noon, anyone?", user=21, chat=group)
+    emulator.send("@newsqa_test_bot how many US troops are in Iraq?", user=21, chat=group)
+    [answer] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group)
+    assert "2,500" in answer.params["text"]
+    assert answer.params["reply_parameters"]["message_id"]  # quotes the question in a group
+    emulator.send("@someone_else what do you think?", user=22, chat=group)
+    bot_message = emulator.sent(group)[0]
+    emulator.send("How many tugboats will join the Zanzibar fleet?", user=22, chat=group, reply_to=bot_message)
+    emulator.send("/ask@newsqa_test_bot How many new ferries will join the Zanzibar fleet?", user=23,
+                  chat=group)
+    replies = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group, count=3)
+    assert len(replies) == 3  # the chatter and the other mention got nothing, in order before these
+    assert all("three new ferries" in r.params["text"] for r in replies[1:])
+
+
+def test_commands_are_registered_for_everyone_and_admins(emulator, start_bot):
+    start_bot()
+    calls = emulator.wait_for("setMyCommands", count=2)
+    public = [c["command"] for c in calls[0].params["commands"]]
+    assert set(public) == {"start", "help", "ask", "sources"}
+    assert calls[1].params["scope"] == {"type": "chat", "chat_id": ADMIN}
+    assert {"reindex", "stats"} <= {c["command"] for c in calls[1].params["commands"]}
+
+
+def test_start_help_and_sources(emulator, start_bot):
+    start_bot()
+    for text in ("/start", "/help", "/sources", "/nonsense"):
+        emulator.send(text, user=14)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 14, count=4))
+    assert "How many US troops are in Iraq?" in replies[0]
+    assert "@newsqa_test_bot" in replies[1] and "/reindex" in replies[1]
+    assert "Indexed articles (6)" in replies[2]
+    assert '<a href="https://example.com/ferries?a=1&amp;b=2">Zanzibar ferries &amp; &lt;script&gt;' in replies[2]
+    assert "/help" in replies[3]
+
+
+def test_html_hostile_question_and_article_are_escaped(emulator, start_bot):
+    start_bot()
+    emulator.send("<script>alert(1)</script> & *_[ How many new ferries will join the Zanzibar fleet?",
+                  user=15)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 15)
+    assert reply.params["parse_mode"] == "HTML"  # accepted by the strict parser, no plain fallback
+    shown = emulator.sent(15)[0]["text"]
+    assert 'Zanzibar ferries & <script>alert("x")</script> *_[ timetable' in shown
+    assert '"<b>long overdue</b>" *really* _finally_ [done](x)' in shown
+
+
+def test_answer_over_4096_characters_is_split_with_buttons_on_the_last_part(emulator, start_bot, tmp_path):
+    corpus = tmp_path / "long"
+    corpus.mkdir()
+    lines = [f"Ferry number {n} of the Port Alba harbour authority carried {100 + n} passengers & crew on "
+             f"its route along the northern coast during the spring season of that year." for n in range(60)]
+    (corpus / "alba.txt").write_text("Port Alba ferry season report\n\n" + " ".join(lines), encoding="utf-8")
+    overrides = {"corpus_dir": corpus, "index_dir": tmp_path / "long-index", "chunk_tokens": 2000,
+                 "chunk_overlap": 0}
+    QA(Settings(**overrides)).reindex()
+    start_bot(own_service=True, **overrides)
+    emulator.send("How many passengers did ferry number 17 of Port Alba carry?", user=16)
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 16 and "reply_markup" in p)
+    parts = emulator.sent(16)
+    assert len(parts) >= 2 and sum(len(p["text"]) for p in parts) > 4096
+    assert all(len(p["text"]) <= 4096 for p in parts)  # the emulator also refuses longer ones
+    assert "117 passengers" in parts[0]["text"]
+    assert [("reply_markup" in p) for p in parts] == [False] * (len(parts) - 1) + [True]
+
+
+def test_non_text_messages_get_a_one_line_note(emulator, start_bot):
+    start_bot()
+    sticker = {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
+               "is_animated": False, "is_video": False}
+    emulator.send(user=17, sticker=sticker)
+    emulator.send(user=17, photo=[{"file_id": "p", "file_unique_id": "p", "width": 90, "height": 90}])
+    emulator.send(user=17, voice={"file_id": "v", "file_unique_id": "v", "duration": 3})
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 17, count=3))
+    assert replies == ["I can only read text: please type your question."] * 3
+
+
+def test_over_long_question_is_refused_politely(emulator, start_bot):
+    start_bot()
+    emulator.send("why " * 600, user=18)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 18)
+    assert reply.params["text"].startswith("That question is too long (2,")
+    assert "reply_markup" not in reply.params
+
+
+def test_vote_is_logged_with_question_answer_and_sources(emulator, start_bot):
+    settings = start_bot()
+    emulator.send("how many US troops are in Iraq?", user=19)
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 19)
+    answer = emulator.sent(19)[0]
+    up = answer["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    emulator.press(answer, up, user=19)
+    [ack] = emulator.wait_for("answerCallbackQuery")
+    assert ack.params["text"] == "Thanks for the feedback!"
+    emulator.wait_for("editMessageReplyMarkup")
+    assert "reply_markup" not in emulator.sent(19)[0]
+    [record] = [json.loads(line) for line in settings.feedback_log.read_text().splitlines()]
+    assert record["vote"] == "up" and record["question"] == "how many US troops are in Iraq?"
+    assert record["user_id"] == record["chat_id"] == 19 and "2,500" in record["answer"]
+    assert record["sources"][0]["title"]
+    emulator.press(answer, "fb:u:zzzz' OR 1=1", user=19)
+    acks = emulator.wait_for("answerCallbackQuery", count=2)
+    assert "can't record" in acks[1].params["text"]
+
+
+def test_flood_control_retry_after_is_waited_out(emulator, start_bot):
+    start_bot()
+    emulator.fail("sendMessage", 429, retry_after=1)
+    emulator.send("/start", user=31)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 31)
+    failed = [c for c in emulator.calls if c.method == "sendMessage" and c.status == 429]
+    assert len(failed) == 1 and reply.at - failed[0].at >= 0.9
+
+
+def test_rejected_html_is_resent_as_plain_text(emulator, start_bot):
+    start_bot()
+    emulator.fail("sendMessage", 400, when=lambda p: p.get("parse_mode") == "HTML")
+    emulator.send("how many US troops are in Iraq?", user=32)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 32)
+    assert "parse_mode" not in reply.params
+    assert "Sources\n[1]" in reply.params["text"] and "<b>" not in reply.params["text"]
+    assert "reply_markup" in reply.params
+
+
+def test_network_errors_are_survived(emulator, start_bot):
+    start_bot()
+    emulator.fail("getUpdates", 500)
+    emulator.fail("sendMessage", 500)
+    emulator.send("/start", user=33)
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 33)
+    emulator.send("/help", user=33)
+    assert len(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 33, count=2)) == 2
