@@ -122,6 +122,7 @@ class Indexer:
             vectors = self.embedder.get_text_embedding_batch([embedding_text(c) for c, _ in batch])
             self.store.add(collection, [c for c, _ in batch], vectors, [v for _, v in batch])
             written.extend(record_id(c, v) for c, v in batch)
+            log.debug("wrote %d/%d chunks to %s", start + len(batch), total, collection)
             report(Progress("embedding", start + len(batch), total))
         return {"chunks_of": chunks_of, "chunks": [c for c, _ in pending]}
 

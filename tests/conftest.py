@@ -1,0 +1,89 @@
+"""Shared fixtures: isolated environment, no network but loopback, the real model, a seed index."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from index.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+_SETTING_VARS = {f.upper() for f in Settings.__dataclass_fields__}
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No newsqa variable leaks in from the developer's shell; the working dir is a temp dir."""
+    for name in list(os.environ):
+        if name in _SETTING_VARS or name == "IS_TESTING":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None and host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any accidental outbound connection fails the test."""
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> object:
+    """The real bundled model, loaded once."""
+    from index.embed import make_embedder
+
+    return make_embedder("minilm-int8")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the bundled seed corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def make_qa(tmp_path: Path, embedder: object) -> Iterator[Callable[..., object]]:
+    """Build a QA over a corpus folder with its own index folder."""
+    from index.service import QA
+
+    made: list[QA] = []
+
+    def build(corpus_dir: Path, index_dir: Path | None = None, **overrides: object) -> QA:
+        settings = Settings(corpus_dir=corpus_dir, index_dir=index_dir or tmp_path / "index", **overrides)
+        qa = QA(settings, embedder=embedder)
+        made.append(qa)
+        return qa
+
+    yield build
+    for qa in made:
+        qa.close()
+
+
+@pytest.fixture(scope="module")
+def seed_qa(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> object:
+    """A QA over the seed corpus, indexed once per test module."""
+    from index.service import QA
+
+    base = tmp_path_factory.mktemp("seed")
+    shutil.copytree(SEED_CORPUS, base / "corpus")
+    qa = QA(Settings(corpus_dir=base / "corpus", index_dir=base / "index"), embedder=embedder)
+    qa.reindex()
+    return qa

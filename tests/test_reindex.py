@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.errors import ReindexError
+from index.store import ChromaStore, source_of, version_of
+
+from .conftest import ROOT
+
+
+def _article(path: Path, title: str, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+
+
+def _live_records(qa) -> list[str]:
+    state = qa.store.read_state()
+    return qa.store.record_ids(state["collection"])
+
+
+def _assert_consistent(qa, corpus: Path) -> None:
+    """Every record belongs to a live article version; every article has all its chunks."""
+    state = qa.store.read_state()
+    records = _live_records(qa)
+    assert len(records) == len(set(records))
+    for rid in records:
+        doc = state["documents"][source_of(rid)]
+        assert version_of(rid) == doc["version"]
+    on_disk = {p.relative_to(corpus).as_posix() for p in corpus.rglob("*.txt")}
+    assert set(state["documents"]) == on_disk
+    assert len(records) == sum(d["chunks"] for d in state["documents"].values())
+
+
+def test_first_index_adds_every_article(make_qa, corpus):
+    summary = make_qa(corpus).reindex()
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged) == (5, 0, 0, 0)
+    assert summary.chunks == summary.embedded > 5
+
+
+def test_reindex_with_nothing_changed_embeds_nothing(make_qa, corpus):
+    qa = make_qa(corpus)
+    first = qa.reindex()
+    again = qa.reindex()
+    assert (again.unchanged, again.embedded, again.chunks) == (5, 0, first.chunks)
+    assert again.generation == first.generation
+
+
+def test_reindex_embeds_only_new_and_changed_articles(make_qa, corpus):
+    qa = make_qa(corpus)
+    qa.reindex()
+    _article(corpus / "new" / "kuwait.txt", "Kuwait base expands", "About 13,500 US troops are in Kuwait, officials said.")
+    changed = sorted(corpus.glob("00*.txt"))[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA new closing paragraph was added.\n", encoding="utf-8")
+    summary = qa.reindex()
+    assert (summary.added, summary.updated, summary.unchanged) == (1, 1, 4)
+    assert 0 < summary.embedded < summary.chunks
+    assert "13,500" in qa.ask("How many US troops are in Kuwait?").answer
+    _assert_consistent(qa, corpus)
+
+
+def test_reindex_drops_deleted_article(make_qa, corpus):
+    qa = make_qa(corpus)
+    qa.reindex()
+    assert "Lavrentyev" in qa.ask("Who is the Russian special representative for the Syrian settlement?").answer
+    victim = next(p for p in corpus.glob("*.txt") if "Lavrentyev" in p.read_text(encoding="utf-8"))
+    victim.unlink()
+    summary = qa.reindex()
+    assert summary.removed == 1
+    assert victim.name not in {s["source"] for s in qa.sources()}
+    answer = qa.ask("Who is the Russian special representative for the Syrian settlement?")
+    assert all(c.source != victim.name for c in answer.citations)
+    _assert_consistent(qa, corpus)
+
+
+def test_changing_chunk_size_rebuilds_everything(make_qa, corpus, tmp_path):
+    make_qa(corpus).reindex()
+    qa = make_qa(corpus, chunk_tokens=120, chunk_overlap=10)
+    summary = qa.reindex()
+    assert summary.embedded == summary.chunks
+    _assert_consistent(qa, corpus)
+    assert len(ChromaStore(qa.settings).chunk_collections()) == 1
+
+
+class _FailingEmbedder:
+    """Delegates to the real model for `good_batches` batches, then fails like a crashed model."""
+
+    def __init__(self, real, good_batches: int) -> None:
+        self.real, self.left, self.model_id = real, good_batches, real.model_id
+
+    def get_text_embedding_batch(self, texts):
+        if self.left <= 0:
+            raise RuntimeError("simulated crash while embedding")
+        self.left -= 1
+        return self.real.get_text_embedding_batch(texts)
+
+    def get_query_embedding(self, text):
+        return self.real.get_query_embedding(text)
+
+
+def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embedder, monkeypatch):
+    from index import indexer
+    from index.config import Settings
+    from index.service import QA
+
+    monkeypatch.setattr(indexer, "BATCH", 8)
+    qa = make_qa(corpus)
+    before = qa.reindex()
+    for i in range(30):  # enough new chunks for several batches
+        _article(corpus / "bulk" / f"{i:03d}.txt", f"Bulletin {i}", f"Report {i} about harbour traffic and weather. " * 20)
+    victim = next(p for p in corpus.glob("00*.txt") if "Lavrentyev" in p.read_text(encoding="utf-8"))
+    victim.write_text("Changed\n\nThis article was rewritten to talk about something else.\n", encoding="utf-8")
+    failing = QA(Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=_FailingEmbedder(embedder, 1))
+    with pytest.raises(ReindexError, match="previous index keeps serving"):
+        failing.reindex()
+    state = qa.store.read_state()
+    assert state["generation"] == before.generation
+    answer = qa.ask("Who is the Russian president's special representative for the Syrian settlement?")
+    assert "Lavrentyev" in answer.answer
+    assert qa.ask("How many US troops are in Iraq?").citations
+    assert len(_live_records(qa)) == before.chunks  # what the failed run wrote was removed
+    summary = qa.reindex()
+    assert summary.added == 30 and summary.updated == 1
+    _assert_consistent(qa, corpus)
+
+
+@pytest.mark.slow
+def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_path):
+    qa = make_qa(corpus)
+    before = qa.reindex()
+    qa.close()
+    for i in range(300):  # one short chunk each: two embedding batches of 256
+        _article(corpus / "bulk" / f"{i:03d}.txt", f"Bulletin {i}", f"Report {i} about harbour traffic and weather.")
+    env = {**os.environ, "CORPUS_DIR": str(corpus), "INDEX_DIR": str(qa.settings.index_dir), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "index", "-v"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "wrote" in line and "chunks to" in line:
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+
+    from index.config import Settings
+    from index.service import QA
+
+    reopened = QA(Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=qa.embedder)
+    assert reopened.store.read_state()["generation"] == before.generation
+    assert "2,500" in reopened.ask("How many US troops are in Iraq?").answer
+    assert len(reopened.sources()) == 5
+    summary = reopened.reindex()
+    assert summary.added == 300
+    _assert_consistent(reopened, corpus)
