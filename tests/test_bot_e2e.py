@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.tgbot.app import build_application, serve
+from bot.tgbot.logs import configure_logging
 from bot.tgbot.render import render_answer
 from index.config import Settings
 from index.service import QA
@@ -142,7 +144,8 @@ def test_group_answers_mentions_replies_and_ask_but_ignores_chatter(emulator, st
     assert answer.params["reply_parameters"]["message_id"]  # quotes the question in a group
     emulator.send("@someone_else what do you think?", user=22, chat=group)
     bot_message = emulator.sent(group)[0]
-    emulator.send("How many tugboats will join the Zanzibar fleet?", user=22, chat=group, reply_to=bot_message)
+    emulator.send("How many tugboats will join the Zanzibar fleet?", user=22, chat=group,
+                  reply_to=bot_message)
     emulator.send("/ask@newsqa_test_bot How many new ferries will join the Zanzibar fleet?", user=23,
                   chat=group)
     replies = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group, count=3)
@@ -167,7 +170,8 @@ def test_start_help_and_sources(emulator, start_bot):
     assert "How many US troops are in Iraq?" in replies[0]
     assert "@newsqa_test_bot" in replies[1] and "/reindex" in replies[1]
     assert "Indexed articles (6)" in replies[2]
-    assert '<a href="https://example.com/ferries?a=1&amp;b=2">Zanzibar ferries &amp; &lt;script&gt;' in replies[2]
+    link = '<a href="https://example.com/ferries?a=1&amp;b=2">Zanzibar ferries &amp; &lt;script&gt;'
+    assert link in replies[2]
     assert "/help" in replies[3]
 
 
@@ -267,3 +271,100 @@ def test_network_errors_are_survived(emulator, start_bot):
     emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 33)
     emulator.send("/help", user=33)
     assert len(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 33, count=2)) == 2
+
+
+def test_reindex_and_stats_are_refused_to_non_admins(emulator, start_bot, qa):
+    start_bot()
+    generation = qa.stats()["generation"]
+    emulator.send("/reindex", user=41)
+    emulator.send("/stats", user=41)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 41, count=2))
+    assert replies == ["Sorry, /reindex is only for the bot's admins.",
+                       "Sorry, /stats is only for the bot's admins."]
+    assert qa.stats()["generation"] == generation
+    assert not [c for c in emulator.calls if c.method == "editMessageText"]
+
+
+def test_admin_sees_stats(emulator, start_bot):
+    start_bot()
+    emulator.send("/stats", user=ADMIN)
+    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == ADMIN)
+    assert "articles: <code>6</code>" in reply.params["text"]
+
+
+def test_admin_reindex_runs_in_background_while_questions_are_answered(emulator, start_bot, qa):
+    start_bot()
+    generation = qa.stats()["generation"]
+    qa.reindex_gate.clear()
+    try:
+        emulator.send("/reindex rebuild", user=ADMIN)
+        emulator.wait_for("sendMessage", lambda p: p["text"] == "Reindexing… starting")
+        emulator.send("/reindex", user=ADMIN)
+        emulator.wait_for("sendMessage", lambda p: "already running" in p["text"])
+        emulator.send("how many US troops are in Iraq?", user=42)
+        [answer] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 42)
+        assert "2,500" in answer.params["text"]
+    finally:
+        qa.reindex_gate.set()
+    status = next(m for (c, _), m in sorted(emulator.messages.items()) if c == ADMIN)
+    done = emulator.wait_for("editMessageText", lambda p: p["text"].startswith("Reindex done"), timeout=60)
+    edits = [c for c in emulator.calls if c.method == "editMessageText"
+             and c.params["message_id"] == status["message_id"]]
+    assert edits[-1] is done[0] and len(edits) >= 2  # progress, then the summary
+    assert any("Reindexing… embedding" in c.params["text"] for c in edits)
+    assert all(b.at - a.at >= 0.95 for a, b in zip(edits, edits[1:], strict=False))  # <= 1 edit/s
+    assert f"(generation {generation + 1})" in done[0].params["text"]
+
+
+def test_allowlist_refuses_everyone_else(emulator, start_bot):
+    start_bot(allowed_user_ids=frozenset({51}))
+    emulator.send("how many US troops are in Iraq?", user=52)
+    emulator.send("lunch?", user=52, chat=-100777)
+    emulator.send("/stats", user=ADMIN)
+    emulator.send("how many US troops are in Iraq?", user=51)
+    refusal = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 52)
+    assert texts(refusal) == ["Sorry, this bot is private; ask its owner for access."]
+    assert "2,500" in emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 51)[0].params["text"]
+    assert emulator.wait_for("sendMessage", lambda p: p["chat_id"] == ADMIN)
+    assert not emulator.sent(-100777)
+
+
+def test_flooding_user_is_asked_to_slow_down_once(emulator, start_bot):
+    start_bot(rate_limit_per_minute=2)
+    for _ in range(4):
+        emulator.send("how many US troops are in Iraq?", user=53)
+    emulator.send("/help", user=53)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 53, count=4))
+    assert len(replies) == 4 and "2,500" in replies[0] and "2,500" in replies[1]
+    assert replies[2].startswith("You're asking faster than I can read. Please wait")
+    assert "/reindex" in replies[3]
+
+
+def test_slow_chat_does_not_block_others_and_keeps_its_own_order(emulator, start_bot, qa):
+    start_bot()
+    qa.held["61"] = gate = threading.Event()
+    try:
+        emulator.send("how many US troops are in Iraq?", user=61)
+        emulator.send("/help", user=61)
+        emulator.send("/start", user=62)
+        emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 62)
+        assert not emulator.sent(61)
+    finally:
+        gate.set()
+        del qa.held["61"]
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 61, count=2))
+    assert "2,500" in replies[0] and "/reindex" in replies[1]
+
+
+def test_bot_token_never_appears_in_logs(emulator, start_bot, indexed, caplog):
+    caplog.set_level(logging.DEBUG)
+    configure_logging(indexed)  # as run() does, before the application (which logs its URLs) exists
+    start_bot()
+    emulator.fail("sendMessage", 500, times=2)
+    emulator.send("how many US troops are in Iraq?", user=71)
+    emulator.send("/start", user=71)
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 71)
+    logging.getLogger("newsqa.test").warning("calling %s/bot%s/getMe", emulator.base_url, TOKEN)
+    assert caplog.records and TOKEN not in caplog.text
+    assert "Set Bot API URL: " + emulator.base_url + "<redacted>" in caplog.text
+    assert not [r for r in caplog.records if r.name.startswith("httpx")]

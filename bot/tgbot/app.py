@@ -98,6 +98,7 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
+        .base_file_url(_file_url(settings.telegram_base_url))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(PerChatUpdateProcessor())
@@ -107,6 +108,11 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
     )
     _add_handlers(application)
     return application
+
+
+def _file_url(base_url: str) -> str:
+    """The file endpoint next to a Bot API endpoint: https://host/bot → https://host/file/bot."""
+    return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
 
 
 def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
