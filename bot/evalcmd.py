@@ -10,19 +10,8 @@ from typing import Any
 
 import click
 
+from bot.common import edge, ensure_index, load_settings, service, settings_options
 from index.config import Settings
-
-
-def _shared_options(fn: Any) -> Any:
-    from bot.cli import _settings_options
-
-    return _settings_options(fn)
-
-
-def _edge_errors(fn: Any) -> Any:
-    from bot.cli import _edge
-
-    return _edge(fn)
 
 
 def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Settings:
@@ -38,54 +27,76 @@ def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Setti
 
 
 @click.command()
-@_shared_options
+@settings_options
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("-k", "--top-k", type=click.IntRange(1, 20), default=5, show_default=True, help="k of hit@k.")
-@click.option("--sample", type=int, help="Evaluate a seeded sample of this many questions (SQuAD: default 1000).")
+@click.option(
+    "--sample", type=int, help="Evaluate a seeded sample of this many questions (SQuAD: default 1000)."
+)
 @click.option("--all", "all_questions", is_flag=True, help="Evaluate every question of the set.")
 @click.option("--seed", type=int, default=13, show_default=True, help="Seed of the sample.")
-@click.option("--details", type=click.Path(path_type=Path), help="Write each question's outcome to this JSONL file.")
-@_edge_errors
-def eval_command(file: Path, as_json: bool, top_k: int, sample: int | None, all_questions: bool,
-                 seed: int, details: Path | None, **options: Any) -> None:
+@click.option(
+    "--details", type=click.Path(path_type=Path), help="Write each question's outcome to this JSONL file."
+)
+@edge
+def eval_command(
+    file: Path,
+    as_json: bool,
+    top_k: int,
+    sample: int | None,
+    all_questions: bool,
+    seed: int,
+    details: Path | None,
+    **options: Any,
+) -> None:
     """Score answers on a question set (newsqa JSONL, the bot's feedback log, or SQuAD v1.1 JSON).
 
     Prints hit@1 and hit@k (evidence in a cited passage), answer accuracy (an accepted answer in
     the answer text), abstention precision/recall and latency p50/p95.
     """
-    from bot.cli import _load, _ensure_index, _service
     from bot.output import progress_printer
     from index.evalsets import load
     from index.evaluate import run
 
-    settings = _load(**options)
+    settings = load_settings(**options)
     if sample is None and not all_questions and file.suffix == ".json":
         sample = 1000
     evalset = load(file, sample=None if all_questions else sample, seed=seed)
     if evalset.corpus:
         settings = _materialise(settings, evalset.name, evalset.corpus)
-    qa = _service(settings)
+    qa = service(settings)
     if evalset.corpus:
         click.echo(f"indexing the {len(evalset.corpus)} documents of {file.name}…", err=True)
         qa.reindex(progress=progress_printer())
     else:
-        _ensure_index(qa)
+        ensure_index(qa)
     bar = None
     if sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=len(evalset.questions), desc="questions", file=sys.stderr, leave=False)
-    report, outcomes = run(lambda q: qa.ask(q, k=top_k), evalset, k=top_k,
-                           progress=(lambda i, n: bar.update(1)) if bar else None)
+    report, outcomes = run(
+        lambda q: qa.ask(q, k=top_k), evalset, k=top_k, progress=(lambda i, n: bar.update(1)) if bar else None
+    )
     if bar:
         bar.close()
     report = {"set": evalset.name, **report}
     if details:
         with details.open("w", encoding="utf-8") as out:
             for o in outcomes:
-                out.write(json.dumps({**o.answer.to_json(), "gold": list(o.question.answers),
-                                      "correct": o.correct, f"hit@{top_k}": o.hit(top_k)}, ensure_ascii=False) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            **o.answer.to_json(),
+                            "gold": list(o.question.answers),
+                            "correct": o.correct,
+                            f"hit@{top_k}": o.hit(top_k),
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
     if as_json:
         click.echo(json.dumps(report))
         return

@@ -17,7 +17,9 @@ QUOTE_CHARS = 400
 def print_answer(answer: Answer) -> None:
     """The answer, then its numbered sources with the passages quoted."""
     if answer.abstained:
-        click.echo("Not in my sources: the indexed articles do not answer this. Try rephrasing, or add articles.")
+        click.echo(
+            "Not in my sources: the indexed articles do not answer this. Try rephrasing, or add articles."
+        )
         return
     click.echo(answer.answer)
     click.echo("")
@@ -54,7 +56,13 @@ def progress_printer() -> Callable[[Progress], None] | None:
         if bar is None:
             for other in bars.values():
                 other.close()
-            bar = bars[p.stage] = tqdm(total=p.total, desc=p.stage, unit="chunk" if p.stage == "embedding" else "article", file=sys.stderr, leave=False)
+            bar = bars[p.stage] = tqdm(
+                total=p.total,
+                desc=p.stage,
+                unit="chunk" if p.stage == "embedding" else "article",
+                file=sys.stderr,
+                leave=False,
+            )
         bar.n = p.done
         bar.refresh()
         if p.done >= p.total:

@@ -66,7 +66,9 @@ def _has_kind(kind: str, sentence: str, question: Question) -> bool:
     if kind == "role":
         return bool(ROLE_CUES.search(sentence))
     if kind == "reason":
-        return bool(re.search(r"\b(because|due to|since|after|so that|in order to|amid|as)\b", sentence, re.I))
+        return bool(
+            re.search(r"\b(because|due to|since|after|so that|in order to|amid|as)\b", sentence, re.I)
+        )
     return True
 
 
@@ -114,7 +116,9 @@ def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
     return other.coverage >= 0.9 * best.coverage and other.score >= 0.85 * best.score
 
 
-def _complement(best: Candidate, ranked: list[Candidate], question: Question, lexical: LexicalIndex) -> Candidate | None:
+def _complement(
+    best: Candidate, ranked: list[Candidate], question: Question, lexical: LexicalIndex
+) -> Candidate | None:
     """A second sentence worth quoting: it covers what the best one lacks, or is nearly as good."""
     idf = {t: lexical.idf(t) for t in question.terms}
     total = sum(idf.values()) or 1.0
@@ -167,7 +171,9 @@ def extract(
         if chunk.id not in number_of:
             number_of[chunk.id] = len(citations) + 1
             citations.append(
-                Citation(number_of[chunk.id], chunk.source, chunk.title, chunk.url, chunk.text, round(c.score, 4))
+                Citation(
+                    number_of[chunk.id], chunk.source, chunk.title, chunk.url, chunk.text, round(c.score, 4)
+                )
             )
         quotes.setdefault(number_of[chunk.id], [])
         if c.sentence not in quotes[number_of[chunk.id]]:

@@ -135,8 +135,8 @@ class Settings:
 
 def _looks_like_token(token: str) -> bool:
     bot_id, sep, secret = token.partition(":")
-    return bool(sep) and bot_id.isdigit() and len(secret) >= 30 and all(
-        c.isalnum() or c in "-_" for c in secret
+    return (
+        bool(sep) and bot_id.isdigit() and len(secret) >= 30 and all(c.isalnum() or c in "-_" for c in secret)
     )
 
 

@@ -26,7 +26,9 @@ FORGET_AFTER_S = 30 * 60
 def is_follow_up(message: str) -> bool:
     words = re.findall(r"\w+", message)
     starts_like_one = bool(FOLLOW_UP.match(message))
-    has_question_word = bool(re.match(r"\s*(who|what|when|where|why|how|which|is|are|does|did)\b", message, re.I))
+    has_question_word = bool(
+        re.match(r"\s*(who|what|when|where|why|how|which|is|are|does|did)\b", message, re.I)
+    )
     return starts_like_one or (len(words) <= SHORT_WORDS and not has_question_word)
 
 

@@ -49,7 +49,11 @@ def run(
 
 
 def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
-    graded = [o for o in outcomes if not o.question.unanswerable and (o.question.answers or o.question.evidence or o.question.source)]
+    graded = [
+        o
+        for o in outcomes
+        if not o.question.unanswerable and (o.question.answers or o.question.evidence or o.question.source)
+    ]
     with_evidence = [o for o in graded if o.question.evidence or o.question.source]
     unanswerable = [o for o in outcomes if o.question.unanswerable]
     abstained = [o for o in outcomes if o.answer.abstained]
@@ -64,7 +68,9 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
         "unanswerable": len(unanswerable),
         "hit@1": share(sum(o.hit(1) for o in with_evidence), len(with_evidence)),
         f"hit@{k}": share(sum(o.hit(k) for o in with_evidence), len(with_evidence)),
-        "answer_accuracy": share(sum(o.correct for o in graded if o.question.answers), sum(1 for o in graded if o.question.answers)),
+        "answer_accuracy": share(
+            sum(o.correct for o in graded if o.question.answers), sum(1 for o in graded if o.question.answers)
+        ),
         "abstained": len(abstained),
         "abstention_precision": share(sum(o.question.unanswerable for o in abstained), len(abstained)),
         "abstention_recall": share(sum(o.answer.abstained for o in unanswerable), len(unanswerable)),

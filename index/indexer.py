@@ -101,7 +101,9 @@ class Indexer:
         current = {a.source for a in articles}
         added = [a for a in articles if a.source not in old]
         updated = [a for a in articles if a.source in old and old[a.source]["version"] != _version(a)]
-        unchanged = [a.source for a in articles if a.source in old and old[a.source]["version"] == _version(a)]
+        unchanged = [
+            a.source for a in articles if a.source in old and old[a.source]["version"] == _version(a)
+        ]
         removed = [s for s in old if s not in current]
         return Plan(added, updated, removed, unchanged, full, list(articles))
 

@@ -32,8 +32,34 @@ DATE = re.compile(
 NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b|\b[A-Z][a-z]{2,}\b")
 
 _CAPITALISED = re.compile(r"\b(?:[A-Z]{2,}s?|[A-Z][\w'’-]*[a-z][\w'’-]*)\b")
-_WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "was",
-       "were", "does", "did", "do", "can", "could", "in", "the", "and", "a", "an", "on", "of", "i"}
+_WH = {
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "how",
+    "is",
+    "are",
+    "was",
+    "were",
+    "does",
+    "did",
+    "do",
+    "can",
+    "could",
+    "in",
+    "the",
+    "and",
+    "a",
+    "an",
+    "on",
+    "of",
+    "i",
+}
 
 ALIASES = {
     "us": ("us", "usa", "united states", "america", "american", "americans", "washington"),
@@ -67,7 +93,9 @@ def question_kind(text: str) -> str:
         return "place"
     if re.search(r"\bwhy\b", low):
         return "reason"
-    if re.search(r"\bwhat (is|was|are|were|will be) (the )?(main )?(role|purpose|job|mission|task|function)s?\b", low):
+    if re.search(
+        r"\bwhat (is|was|are|were|will be) (the )?(main )?(role|purpose|job|mission|task|function)s?\b", low
+    ):
         return "role"
     return "any"
 

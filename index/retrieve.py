@@ -65,9 +65,7 @@ def retrieve(
         if any(_jaccard(words, other) >= 0.8 for other in seen):
             continue  # near-duplicate of a better passage (syndicated copy, overlap)
         seen.append(words)
-        passages.append(
-            Passage(by_id[cid], fused[cid], dense_rank.get(cid), lexical_rank.get(cid))
-        )
+        passages.append(Passage(by_id[cid], fused[cid], dense_rank.get(cid), lexical_rank.get(cid)))
         if len(passages) >= n:
             break
     return Retrieved(passages, similarity)

@@ -93,9 +93,7 @@ class QA:
         state = self.store.read_state()
         self._checked_at = now
         if state is None:
-            raise IndexNotFoundError(
-                f"no index yet in the {self.store.where}: run `newsqa index` first"
-            )
+            raise IndexNotFoundError(f"no index yet in the {self.store.where}: run `newsqa index` first")
         if current is None or int(state["generation"]) != current.generation:
             with self._open_lock:
                 current = self._snapshot

@@ -82,9 +82,7 @@ class ChromaStore:
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except OSError as exc:
-            raise IndexCorruptError(
-                f"cannot open the {self.where}: {exc}", path=str(s.index_dir)
-            ) from exc
+            raise IndexCorruptError(f"cannot open the {self.where}: {exc}", path=str(s.index_dir)) from exc
         except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors on connect
             raise self._translate(exc) from exc
 
@@ -131,7 +129,11 @@ class ChromaStore:
         """Atomically replace the index state."""
         doc = json.dumps(state, ensure_ascii=False, sort_keys=True)
         self.call(
-            "write state", self._state_collection().upsert, ids=[STATE_ID], documents=[doc], embeddings=[[1.0]]
+            "write state",
+            self._state_collection().upsert,
+            ids=[STATE_ID],
+            documents=[doc],
+            embeddings=[[1.0]],
         )
 
     # -- chunk collections -------------------------------------------------------------------

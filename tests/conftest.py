@@ -32,7 +32,11 @@ _real_connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address: object) -> object:
     host = address[0] if isinstance(address, tuple) else None
-    if host is not None and host not in ("127.0.0.1", "::1", "localhost") and not str(host).startswith("127."):
+    if (
+        host is not None
+        and host not in ("127.0.0.1", "::1", "localhost")
+        and not str(host).startswith("127.")
+    ):
         raise RuntimeError(f"test tried to reach the network: {address!r}")
     return _real_connect(self, address)  # type: ignore[arg-type]
 

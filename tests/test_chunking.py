@@ -55,9 +55,15 @@ def test_chunker_rejects_bad_sizes_naming_the_value(size, overlap):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("The U.S. military said Gen. Smith left. He came back.", ["The U.S. military said Gen. Smith left.", "He came back."]),
+        (
+            "The U.S. military said Gen. Smith left. He came back.",
+            ["The U.S. military said Gen. Smith left.", "He came back."],
+        ),
         ("John F. Kennedy spoke. Crowds cheered!", ["John F. Kennedy spoke.", "Crowds cheered!"]),
-        ("Roughly 2,500 U.S. troops remain. 3,000 left.", ["Roughly 2,500 U.S. troops remain.", "3,000 left."]),
+        (
+            "Roughly 2,500 U.S. troops remain. 3,000 left.",
+            ["Roughly 2,500 U.S. troops remain.", "3,000 left."],
+        ),
         ("Headline\nBody text here. More.", ["Headline", "Body text here.", "More."]),
     ],
 )

@@ -37,7 +37,9 @@ def test_questions_the_corpus_does_not_answer_are_abstained(seed_qa: QA, questio
 
 
 def test_json_contract_has_exactly_the_documented_keys(seed_qa: QA):
-    data = seed_qa.ask("Who is the Russian president's special representative for the Syrian settlement?").to_json()
+    data = seed_qa.ask(
+        "Who is the Russian president's special representative for the Syrian settlement?"
+    ).to_json()
     assert set(data) == JSON_KEYS
     assert "Lavrentyev" in data["answer"]
     assert len(data["answer"]) <= 500
@@ -51,7 +53,11 @@ def test_json_contract_has_exactly_the_documented_keys(seed_qa: QA):
 
 
 def test_boilerplate_is_never_cited(seed_qa: QA):
-    for question in ["No time to read? Get a summary", "Previous Article Next Article", "More from Around the Web"]:
+    for question in [
+        "No time to read? Get a summary",
+        "Previous Article Next Article",
+        "More from Around the Web",
+    ]:
         answer = seed_qa.ask(question)
         for citation in answer.citations:
             for junk in ("No time to read", "Get a summary", "Previous Article", "More from Around the Web"):
@@ -83,7 +89,11 @@ def test_overlong_question_is_refused_politely(seed_qa: QA):
 
 
 def test_hostile_characters_in_a_question_are_answered_not_crashed(seed_qa: QA):
-    for question in ["<script>alert(1)</script> troops in Iraq?", "*_[`] & ‮ troops 🚀 Iraq?", "كم عدد القوات"]:
+    for question in [
+        "<script>alert(1)</script> troops in Iraq?",
+        "*_[`] & ‮ troops 🚀 Iraq?",
+        "كم عدد القوات",
+    ]:
         answer = seed_qa.ask(question)
         assert isinstance(answer.answer, str)
 

@@ -54,9 +54,15 @@ def test_reindex_with_nothing_changed_embeds_nothing(make_qa, corpus):
 def test_reindex_embeds_only_new_and_changed_articles(make_qa, corpus):
     qa = make_qa(corpus)
     qa.reindex()
-    _article(corpus / "new" / "kuwait.txt", "Kuwait base expands", "About 13,500 US troops are in Kuwait, officials said.")
+    _article(
+        corpus / "new" / "kuwait.txt",
+        "Kuwait base expands",
+        "About 13,500 US troops are in Kuwait, officials said.",
+    )
     changed = sorted(corpus.glob("00*.txt"))[0]
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nA new closing paragraph was added.\n", encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\nA new closing paragraph was added.\n", encoding="utf-8"
+    )
     summary = qa.reindex()
     assert (summary.added, summary.updated, summary.unchanged) == (1, 1, 4)
     assert 0 < summary.embedded < summary.chunks
@@ -67,7 +73,9 @@ def test_reindex_embeds_only_new_and_changed_articles(make_qa, corpus):
 def test_reindex_drops_deleted_article(make_qa, corpus):
     qa = make_qa(corpus)
     qa.reindex()
-    assert "Lavrentyev" in qa.ask("Who is the Russian special representative for the Syrian settlement?").answer
+    assert (
+        "Lavrentyev" in qa.ask("Who is the Russian special representative for the Syrian settlement?").answer
+    )
     victim = next(p for p in corpus.glob("*.txt") if "Lavrentyev" in p.read_text(encoding="utf-8"))
     victim.unlink()
     summary = qa.reindex()
@@ -112,10 +120,18 @@ def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embed
     qa = make_qa(corpus)
     before = qa.reindex()
     for i in range(30):  # enough new chunks for several batches
-        _article(corpus / "bulk" / f"{i:03d}.txt", f"Bulletin {i}", f"Report {i} about harbour traffic and weather. " * 20)
+        _article(
+            corpus / "bulk" / f"{i:03d}.txt",
+            f"Bulletin {i}",
+            f"Report {i} about harbour traffic and weather. " * 20,
+        )
     victim = next(p for p in corpus.glob("00*.txt") if "Lavrentyev" in p.read_text(encoding="utf-8"))
-    victim.write_text("Changed\n\nThis article was rewritten to talk about something else.\n", encoding="utf-8")
-    failing = QA(Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=_FailingEmbedder(embedder, 1))
+    victim.write_text(
+        "Changed\n\nThis article was rewritten to talk about something else.\n", encoding="utf-8"
+    )
+    failing = QA(
+        Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=_FailingEmbedder(embedder, 1)
+    )
     with pytest.raises(ReindexError, match="previous index keeps serving"):
         failing.reindex()
     state = qa.store.read_state()
@@ -135,8 +151,17 @@ def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_p
     before = qa.reindex()
     qa.close()
     for i in range(300):  # one short chunk each: two embedding batches of 256
-        _article(corpus / "bulk" / f"{i:03d}.txt", f"Bulletin {i}", f"Report {i} about harbour traffic and weather.")
-    env = {**os.environ, "CORPUS_DIR": str(corpus), "INDEX_DIR": str(qa.settings.index_dir), "PYTHONPATH": str(ROOT)}
+        _article(
+            corpus / "bulk" / f"{i:03d}.txt",
+            f"Bulletin {i}",
+            f"Report {i} about harbour traffic and weather.",
+        )
+    env = {
+        **os.environ,
+        "CORPUS_DIR": str(corpus),
+        "INDEX_DIR": str(qa.settings.index_dir),
+        "PYTHONPATH": str(ROOT),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "index", "-v"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
