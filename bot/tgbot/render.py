@@ -121,8 +121,8 @@ def render_sources(sources: list[Mapping[str, Any]], *, limit: int = MAX_MESSAGE
     """The indexed articles, one linked line each."""
     if not sources:
         return ["No articles are indexed yet. An admin can run /reindex."]
-    lines = [_Block(f" — {s.get('chunks', 0)} passages",
-                    head=f"• {_link(str(s.get('title') or s.get('source')), s.get('url'))}")
+    lines = [_Block("", head=f"• {_link(str(s.get('title') or s.get('source')), s.get('url'))}"
+                              f" — {int(s.get('chunks') or 0)} passages")
              for s in sources]
     return pack([_Block("", head=f"<b>Indexed articles ({len(sources)})</b>"), *lines], sep="\n",
                 limit=limit)
