@@ -116,6 +116,8 @@ def read_feedback(path: Path) -> list[FeedbackRecord]:
             record = FeedbackRecord(**{k: data[k] for k in FeedbackRecord.__dataclass_fields__ if k in data})
         except (ValueError, TypeError):
             continue
+        if record.vote not in ("up", "down"):
+            continue
         latest.pop((record.answer_id, record.user_id), None)
         latest[(record.answer_id, record.user_id)] = record
     return list(latest.values())

@@ -223,7 +223,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     level = logging.INFO if expected else logging.ERROR
     update_id = update.update_id if isinstance(update, Update) else None
     log.log(level, "update %s failed: %s", update_id, error, exc_info=None if expected else error)
-    text = _polite(error, state(context).settings) if error else None
+    st = context.bot_data.get("state")
+    text = _polite(error, st.settings) if error and st else None
     message = update.effective_message if isinstance(update, Update) else None
     if text and message:
         try:
