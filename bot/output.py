@@ -24,10 +24,12 @@ def print_answer(answer: Answer) -> None:
     click.echo(answer.answer)
     click.echo("")
     click.echo("Sources:")
-    for c in answer.citations:
+    for i, c in enumerate(answer.citations):
         where = f"{c.source}" + (f" <{c.url}>" if c.url else "")
         click.echo(f"[{c.n}] {c.title} ({where})")
-        quote = c.text if len(c.text) <= QUOTE_CHARS else c.text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+        quote = answer.quotes[i] if i < len(answer.quotes) else c.text
+        if len(quote) > QUOTE_CHARS:
+            quote = quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
         click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))
     click.echo("")
 

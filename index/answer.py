@@ -21,7 +21,7 @@ from index.types import Citation, Passage
 
 MAX_ANSWER_CHARS = 500
 MIN_COVERAGE = 0.45  # share of the question's IDF mass a sentence (with its context) must cover
-PASSAGES_READ = 8
+PASSAGES_READ = 12
 ROLE_CUES = re.compile(
     r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
     r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",
@@ -126,6 +126,8 @@ def _complement(
     for c in ranked[1:12]:
         if c.sentence == best.sentence or len(best.sentence) + len(c.sentence) > MAX_ANSWER_CHARS - 20:
             continue
+        if _supports(best, c, question) or not _has_kind(question.kind, c.sentence, question):
+            continue  # the same fact from another article is cited beside the best, not repeated
         gain = sum(idf[t] for t in c.covers - best.covers) / total
         adjacent = c.passage.chunk.id == best.passage.chunk.id and abs(c.index - best.index) == 1
         if gain < 0.1 and c.score < 0.85 * best.score and not (adjacent and c.score >= 0.5 * best.score):

@@ -74,7 +74,7 @@ class Indexer:
         report = progress or (lambda p: None)
         articles, skipped = read_corpus(self.corpus_dir)
         for warning in skipped:
-            log.warning("%s", warning)
+            log.debug("%s", warning)  # callers show summary.skipped to the user
         state = self.store.read_state()
         plan = self._plan(articles, state, rebuild)
         if not plan.full and not plan.to_embed and not plan.removed:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-from index.answer import extract
+from index.answer import PASSAGES_READ, extract
 from index.chunking import Chunker
 from index.config import Settings
 from index.conversation import Conversations
@@ -114,7 +114,7 @@ class QA:
         embedding = self.embedder.get_query_embedding(resolved)
         t_embed = time.perf_counter()
         top = k or self.settings.top_k
-        found = retrieve(snapshot, self.store, embedding, resolved, max(top, 8), CANDIDATES)
+        found = retrieve(snapshot, self.store, embedding, resolved, max(top, PASSAGES_READ), CANDIDATES)
         t_retrieve = time.perf_counter()
         result = extract(analyse(resolved), found.passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()

@@ -78,7 +78,8 @@ class ChromaStore:
                 )
                 client.heartbeat()
                 return client
-            path = s.index_dir / "chroma"
+            # Absolute: chromadb caches clients by path string within a process.
+            path = s.index_dir.resolve() / "chroma"
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except OSError as exc:

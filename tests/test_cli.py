@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+from .conftest import ROOT, SEED_CORPUS
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a copy of the seed corpus, indexed once through the CLI."""
+    base = tmp_path_factory.mktemp("cli")
+    shutil.copytree(SEED_CORPUS, base / "corpus")
+    return base
+
+
+def run(workdir: Path, *args: str, stdin: str | None = None, monkeypatch: pytest.MonkeyPatch | None = None):
+    if monkeypatch is not None:
+        monkeypatch.chdir(workdir)
+    return CliRunner().invoke(main, list(args), input=stdin, catch_exceptions=False)
+
+
+def test_ask_without_an_index_builds_it_first_and_says_so(tmp_path, monkeypatch):
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    result = run(tmp_path, "ask", "How many US troops are in Iraq?", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "2,500" in result.stdout
+    assert "[1]" in result.stdout and "Sources:" in result.stdout
+    assert "building it" in result.stderr
+
+
+def test_ask_json_prints_the_contract(workdir, monkeypatch):
+    result = run(
+        workdir, "ask", "How many US troops are in Iraq?", "--json", "-k", "2", monkeypatch=monkeypatch
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert "2,500" in data["answer"] and not data["abstained"]
+    assert 1 <= len(data["citations"]) <= 2
+
+
+def test_ask_dash_answers_each_stdin_line_as_json_lines(workdir, monkeypatch):
+    questions = "How many US troops are in Iraq?\n\nWhat is the capital of France?\n"
+    result = run(workdir, "ask", "-", "--json", stdin=questions, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["abstained"] for r in rows] == [False, True]
+
+
+def test_abstention_is_said_plainly(workdir, monkeypatch):
+    result = run(workdir, "ask", "How many US troops are in Germany?", monkeypatch=monkeypatch)
+    assert result.exit_code == 0
+    assert "Not in my sources" in result.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_exits_2_with_one_line(workdir, monkeypatch, question):
+    result = run(workdir, "ask", question, monkeypatch=monkeypatch)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: the question is empty")
+    assert "Traceback" not in result.output
+
+
+def test_huge_question_is_refused_politely(workdir, monkeypatch):
+    result = run(workdir, "ask", "why " * 2500, monkeypatch=monkeypatch)
+    assert result.exit_code == 2
+    assert "limit" in result.stderr and "Traceback" not in result.output
+
+
+def test_index_skips_bad_files_with_a_warning_and_completes(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 100)
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 prices\n\nPrices rose by \xa35.".encode("latin-1"))
+    result = run(tmp_path, "index", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    for name in ("binary.txt", "empty.txt", "latin1.txt"):
+        assert re.search(rf"warning: .*{name}", result.stderr), result.stderr
+    assert "5 added" in result.stdout
+    listed = run(tmp_path, "sources", "--json", monkeypatch=monkeypatch)
+    assert len(json.loads(listed.stdout)) == 5
+
+
+def test_index_json_summary_and_second_run_changes_nothing(tmp_path, monkeypatch):
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    first = json.loads(run(tmp_path, "index", "--json", monkeypatch=monkeypatch).stdout)
+    second = json.loads(run(tmp_path, "index", "--json", monkeypatch=monkeypatch).stdout)
+    assert first["added"] == 5 and second["unchanged"] == 5 and second["embedded"] == 0
+
+
+def test_missing_corpus_is_one_clear_line(tmp_path, monkeypatch):
+    result = run(tmp_path, "index", "--corpus", "nowhere", monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert "nowhere" in result.stderr and "Traceback" not in result.output
+
+
+def test_invalid_setting_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOP_K", "lots")
+    monkeypatch.setenv("CHUNK_TOKENS", "5")
+    result = run(tmp_path, "ask", "x?", monkeypatch=monkeypatch)
+    assert result.exit_code == 2
+    assert "TOP_K" in result.stderr and "CHUNK_TOKENS" in result.stderr
+
+
+def test_serve_without_token_is_one_clear_line(tmp_path, monkeypatch):
+    result = run(tmp_path, "serve", monkeypatch=monkeypatch)
+    assert result.exit_code == 2
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in result.output
+
+
+def test_every_command_has_help():
+    for command in ["index", "ask", "chat", "eval", "sources", "serve"]:
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_chat_answers_follow_ups(workdir, monkeypatch):
+    result = run(
+        workdir, "chat", stdin="How many US troops are in Iraq?\nand in Germany?\n\n", monkeypatch=monkeypatch
+    )
+    assert result.exit_code == 0, result.output
+    assert "2,500" in result.stdout
+    assert "Not in my sources" in result.stdout  # "and in Germany?" read as troops in Germany
+
+
+def test_eval_reports_metrics_on_a_question_set(workdir, monkeypatch, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"q": "How many U.S. troops are currently in Iraq?", "answers": ["2,500"], "evidence": ["2,500"]}\n'
+        '{"q": "What is the capital of France?", "unanswerable": true}\n',
+        encoding="utf-8",
+    )
+    result = run(workdir, "eval", str(questions), "--json", monkeypatch=monkeypatch)
+    report = json.loads(result.stdout)
+    assert report["answer_accuracy"] == 1.0 and report["hit@5"] == 1.0
+    assert report["abstention_precision"] == 1.0 and report["abstention_recall"] == 1.0
+
+
+def test_readme_examples_run(workdir, monkeypatch):
+    """Every `$ newsqa …` line in the README runs and exits 0."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^\$ (?:printf '([^']*)' \| )?newsqa (.+?)(?:\s+#.*)?$", readme, re.MULTILINE)
+    assert len(commands) >= 5
+    seed_questions = ROOT.parent / "shared" / "eval" / "seed-questions.jsonl"
+    for stdin, line in commands:
+        args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', line)]
+        if args[0] == "eval" and not seed_questions.exists():
+            continue
+        args = [str(seed_questions) if a.endswith("seed-questions.jsonl") else a for a in args]
+        result = run(workdir, *args, stdin=stdin.replace("\\n", "\n") or None, monkeypatch=monkeypatch)
+        assert result.exit_code == 0, (line, result.output)
