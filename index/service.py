@@ -126,6 +126,7 @@ class QA:
             abstained=result.abstained,
             citations=result.citations[:top] if k else result.citations,
             quotes=result.quotes,
+            retrieved=found.passages,
             timings_ms={
                 "open": (t_open - started) * 1000,
                 "embed": (t_embed - t_open) * 1000,

@@ -64,6 +64,9 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     quotes: list[str] = field(default_factory=list)  # the sentences the answer is built from
+    # Every passage retrieval ranked for the question, best first (benchmarks score hit@k on it);
+    # internal, so not in to_json().
+    retrieved: list[Passage] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {

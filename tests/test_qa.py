@@ -100,3 +100,12 @@ def test_hostile_characters_in_a_question_are_answered_not_crashed(seed_qa: QA):
 
 def test_top_k_limits_the_citations(seed_qa: QA):
     assert len(seed_qa.ask("How many US troops are in Iraq?", k=1).citations) == 1
+
+
+def test_answer_keeps_the_ranked_retrieved_passages_out_of_its_json(seed_qa: QA):
+    answer = seed_qa.ask("How many US troops are in Iraq?", k=1)
+    assert len(answer.retrieved) > len(answer.citations) == 1
+    scores = [p.score for p in answer.retrieved]
+    assert scores == sorted(scores, reverse=True)
+    assert answer.citations[0].source in {p.chunk.source for p in answer.retrieved}
+    assert "retrieved" not in answer.to_json()
