@@ -50,6 +50,10 @@ class Settings:
     feedback_log: Path = Path(".newsqa/feedback.jsonl")
     rate_limit_per_minute: int = 10
     log_level: str = "INFO"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_model: str | None = None
+    llm_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -66,12 +70,33 @@ class Settings:
             problems.append(f"MAX_QUESTION_CHARS must be at least 10, got {self.max_question_chars}")
         if not 1 <= self.chroma_port <= 65535:
             problems.append(f"CHROMA_PORT must be a port number, got {self.chroma_port}")
+        problems += self._llm_problems()
         if problems:
             raise ConfigError(problems)
+
+    def _llm_problems(self) -> list[str]:
+        problems = []
+        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
+            problems.append(f"LLM_BASE_URL must start with http:// or https://, got {self.llm_base_url!r}")
+        if self.llm_base_url and not self.llm_model:
+            problems.append("LLM_MODEL is not set (required with LLM_BASE_URL), e.g. llama3.2 or gpt-4o-mini")
+        if not self.llm_base_url and (self.llm_model or self.llm_api_key):
+            problems.append(
+                "LLM_BASE_URL is not set (required with LLM_MODEL/LLM_API_KEY), "
+                "e.g. http://127.0.0.1:11434/v1 or https://api.openai.com/v1"
+            )
+        if not 1 <= self.llm_timeout_s <= 600:
+            problems.append(f"LLM_TIMEOUT_S must be between 1 and 600 seconds, got {self.llm_timeout_s}")
+        return problems
 
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether answers are written by an OpenAI-compatible LLM (else: extractive only)."""
+        return bool(self.llm_base_url and self.llm_model)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""
@@ -151,6 +176,13 @@ def _parse_int(raw: str) -> int:
         raise ValueError(f"expected a whole number, got {raw!r}") from None
 
 
+def _parse_float(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number, got {raw!r}") from None
+
+
 def _parse_bool(raw: str) -> bool:
     low = raw.lower()
     if low in ("1", "true", "yes", "on"):
@@ -188,6 +220,8 @@ def _parse_for(type_name: Any) -> Callable[[str], Any]:
         return Path
     if text == "int":
         return _parse_int
+    if text == "float":
+        return _parse_float
     if text == "bool":
         return _parse_bool
     if text.startswith("frozenset"):
