@@ -16,13 +16,10 @@ from index.config import Settings
 
 def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Settings:
     """A question set that brings its own corpus (SQuAD) gets its own corpus and index folders."""
+    from index.evalsets import write_corpus
+
     base = settings.index_dir / "eval" / name
-    corpus_dir = base / "corpus"
-    for file_name, text in corpus.items():
-        target = corpus_dir / file_name
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+    corpus_dir = write_corpus(corpus, base / "corpus")
     return replace(settings, corpus_dir=corpus_dir, index_dir=base / "index")
 
 

@@ -73,6 +73,16 @@ def _jsonl(path: Path) -> EvalSet:
     return EvalSet(path.stem, questions)
 
 
+def write_corpus(corpus: dict[str, str], folder: Path) -> Path:
+    """Write a set's own corpus as files under `folder`, leaving unchanged files untouched."""
+    for file_name, text in corpus.items():
+        target = folder / file_name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return folder
+
+
 def squad_file_name(title: str, number: int) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")[:60] or "article"
     return f"{slug}/{number:03d}.txt"
