@@ -31,6 +31,7 @@ class Settings:
     chroma_port: int = 8000
     chroma_ssl: bool = False
     chroma_headers: dict[str, str] = field(default_factory=dict)
+    chroma_database: str = "default_database"
     embed_model: str = "minilm-int8"
     embed_base_url: str | None = None
     embed_api_key: str | None = field(default=None, repr=False)

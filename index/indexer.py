@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.chunking import Chunker, embedding_text
-from index.errors import NewsqaError, ReindexError
+from index.errors import NewsqaError, ReindexBusyError, ReindexError
 from index.reader import read_corpus
 from index.store import CHUNK_PREFIX, ChromaStore, record_id, source_of, version_of
 from index.types import Article, Chunk, Progress, ReindexSummary
@@ -55,8 +55,11 @@ class Indexer:
         chunker: Chunker,
         corpus_dir: Any,
         model_id: str,
+        still_exclusive: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        # Raises ReindexBusyError once another process may be reindexing the same store.
+        self.still_exclusive = still_exclusive or (lambda: None)
         self.embedder = embedder
         self.chunker = chunker
         self.corpus_dir = corpus_dir
@@ -86,7 +89,10 @@ class Indexer:
         try:
             embedded = self._embed_and_write(plan, collection, written, report)
             new_state = self._next_state(plan, state, articles, generation, collection, embedded)
+            self.still_exclusive()
             self.store.write_state(new_state)
+        except ReindexBusyError:
+            raise  # what this run wrote may now be shared with the run that took over: keep it
         except (NewsqaError, OSError, ValueError, RuntimeError) as exc:
             self._undo(plan, collection, written)
             raise ReindexError(
@@ -124,6 +130,7 @@ class Indexer:
             vectors = self.embedder.get_text_embedding_batch([embedding_text(c) for c, _ in batch])
             self.store.add(collection, [c for c, _ in batch], vectors, [v for _, v in batch])
             written.extend(record_id(c, v) for c, v in batch)
+            self.still_exclusive()
             log.debug("wrote %d/%d chunks to %s", start + len(batch), total, collection)
             report(Progress("embedding", start + len(batch), total))
         return {"chunks_of": chunks_of, "chunks": [c for c, _ in pending]}

@@ -142,9 +142,11 @@ class QA:
         """Bring the index in line with the corpus; questions keep being answered meanwhile."""
         from index.indexer import Indexer
 
-        with self._exclusive():
+        with self._exclusive() as still_exclusive:
             chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
-            indexer = Indexer(self.store, self.embedder, chunker, self.settings.corpus_dir, self.model_id)
+            indexer = Indexer(
+                self.store, self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive
+            )
             summary = indexer.run(rebuild=rebuild, progress=progress)
             self.last_reindex = summary
             self._checked_at = 0.0  # make the next ask() pick up the new generation
@@ -152,11 +154,18 @@ class QA:
 
     @contextmanager
     def _exclusive(self) -> Any:
+        """One reindex at a time: in this process, then on this index directory or Chroma server."""
         if not self._reindex_lock.acquire(blocking=False):
             raise ReindexBusyError("a reindex is already running; wait for it to finish")
         try:
-            with _index_dir_lock(self.settings):
-                yield
+            if self.settings.server_mode:
+                from index.lease import ReindexLease
+
+                with ReindexLease.take(self.store) as lease:
+                    yield lease.check
+            else:
+                with _index_dir_lock(self.settings):
+                    yield None
         finally:
             self._reindex_lock.release()
 
@@ -195,9 +204,6 @@ class QA:
 @contextmanager
 def _index_dir_lock(settings: Settings) -> Any:
     """Across processes on one machine: one reindex at a time per index directory."""
-    if settings.server_mode:
-        yield
-        return
     import fcntl
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)

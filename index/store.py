@@ -22,6 +22,7 @@ from typing import Any
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError, NotFoundError
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 STATE_COLLECTION = "newsqa_state"
 STATE_ID = "current"
 CHUNK_PREFIX = "newsqa_chunks_"
+LEASE_PREFIX = "newsqa_lease_"
 _PAGE = 2000
 
 
@@ -55,8 +57,10 @@ class ChromaStore:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        database = settings.chroma_database
         self.where = (
             f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            + ("" if database == "default_database" else f" (database {database})")
             if settings.server_mode
             else f"index directory {settings.index_dir}"
         )
@@ -69,15 +73,7 @@ class ChromaStore:
         s = self.settings
         try:
             if s.server_mode:
-                client = chromadb.HttpClient(
-                    host=s.chroma_host or "",
-                    port=s.chroma_port,
-                    ssl=s.chroma_ssl,
-                    headers=s.chroma_headers or None,
-                    settings=chroma_settings,
-                )
-                client.heartbeat()
-                return client
+                return self._connect_server(chroma_settings)
             # Absolute: chromadb caches clients by path string within a process.
             path = s.index_dir.resolve() / "chroma"
             path.mkdir(parents=True, exist_ok=True)
@@ -86,6 +82,36 @@ class ChromaStore:
             raise IndexCorruptError(f"cannot open the {self.where}: {exc}", path=str(s.index_dir)) from exc
         except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors on connect
             raise self._translate(exc) from exc
+
+    def _connect_server(self, chroma_settings: ChromaSettings) -> Any:
+        s = self.settings
+        where = {"host": s.chroma_host or "", "port": s.chroma_port, "ssl": s.chroma_ssl}
+        headers = s.chroma_headers or None
+        try:
+            client = chromadb.HttpClient(
+                **where, headers=headers, settings=chroma_settings, database=s.chroma_database
+            )
+        except NotFoundError:  # a fresh server, or a new CHROMA_DATABASE
+            log.info("creating the Chroma database %s on %s", s.chroma_database, self.where)
+            admin = chromadb.AdminClient(
+                ChromaSettings(
+                    anonymized_telemetry=False,
+                    chroma_api_impl="chromadb.api.fastapi.FastAPI",
+                    chroma_server_host=s.chroma_host,
+                    chroma_server_http_port=s.chroma_port,
+                    chroma_server_ssl_enabled=s.chroma_ssl,
+                    chroma_server_headers=headers,
+                )
+            )
+            try:
+                admin.create_database(s.chroma_database)
+            except ChromaError:  # another process created it first
+                log.debug("database %s already exists", s.chroma_database, exc_info=True)
+            client = chromadb.HttpClient(
+                **where, headers=headers, settings=chroma_settings, database=s.chroma_database
+            )
+        client.heartbeat()
+        return client
 
     def _translate(self, exc: Exception) -> Exception:
         if self.settings.server_mode:
@@ -222,6 +248,27 @@ class ChromaStore:
 
     def count(self, name: str) -> int:
         return int(self.call("count", self._collection(name).count))
+
+    # -- leases: empty collections used as markers (see index/lease.py) ----------------------
+
+    def leases(self) -> dict[str, dict[str, Any]]:
+        """Every lease collection: name → metadata."""
+        found = self.call("list", self._client.list_collections)
+        return {c.name: dict(c.metadata or {}) for c in found if c.name.startswith(LEASE_PREFIX)}
+
+    def create_lease(self, name: str, metadata: dict[str, Any]) -> bool:
+        """Create a lease collection; False when one of that name exists (the catalogue decides)."""
+        try:
+            self._client.create_collection(name, metadata=metadata)
+            return True
+        except Exception as exc:  # chromadb raises a bare ChromaError for "already exists"
+            if name in self.leases():
+                return False
+            raise self._translate(exc) from exc
+
+    def update_lease(self, name: str, metadata: dict[str, Any]) -> None:
+        collection = self.call("open lease", self._client.get_collection, name)
+        self.call("renew lease", collection.modify, metadata=metadata)
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -11,11 +12,19 @@ from pathlib import Path
 import pytest
 
 from index.config import Settings
+from tests.chroma_server import ChromaServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 _SETTING_VARS = {f.upper() for f in Settings.__dataclass_fields__}
+_databases = itertools.count(1)
+_seeds: dict[tuple[str, str], object] = {}
+
+# Run a test against the embedded store and against a real `chroma run` server.
+BOTH_STORES = pytest.mark.parametrize(
+    "store_mode", ["embedded", pytest.param("server", marks=pytest.mark.server)], indirect=True
+)
 
 
 @pytest.fixture(autouse=True)
@@ -63,15 +72,42 @@ def corpus(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One real Chroma server for the session, started the first time a test needs it."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma") / "data").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def store_mode(request: pytest.FixtureRequest) -> str:
+    """ "embedded" unless a test is parametrized with BOTH_STORES."""
+    return str(getattr(request, "param", "embedded"))
+
+
+def _store_settings(request: pytest.FixtureRequest, mode: str) -> dict[str, object]:
+    """Settings for the store: a fresh database of the shared server keeps tests apart."""
+    if mode == "embedded":
+        return {}
+    server: ChromaServer = request.getfixturevalue("chroma_server")
+    return {**server.settings, "chroma_database": f"test{next(_databases)}"}
+
+
 @pytest.fixture
-def make_qa(tmp_path: Path, embedder: object) -> Iterator[Callable[..., object]]:
-    """Build a QA over a corpus folder with its own index folder."""
+def make_qa(
+    tmp_path: Path, embedder: object, store_mode: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., object]]:
+    """Build a QA over a corpus folder with its own index folder (or server database)."""
     from index.service import QA
 
     made: list[QA] = []
+    store = _store_settings(request, store_mode)
 
     def build(corpus_dir: Path, index_dir: Path | None = None, **overrides: object) -> QA:
-        settings = Settings(corpus_dir=corpus_dir, index_dir=index_dir or tmp_path / "index", **overrides)
+        settings = Settings(
+            corpus_dir=corpus_dir, index_dir=index_dir or tmp_path / "index", **{**store, **overrides}
+        )
         qa = QA(settings, embedder=embedder)
         made.append(qa)
         return qa
@@ -82,12 +118,22 @@ def make_qa(tmp_path: Path, embedder: object) -> Iterator[Callable[..., object]]
 
 
 @pytest.fixture(scope="module")
-def seed_qa(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> object:
-    """A QA over the seed corpus, indexed once per test module."""
+def seed_qa(
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: object,
+    store_mode: str,
+    request: pytest.FixtureRequest,
+) -> object:
+    """A QA over the seed corpus, indexed once per test module and store mode."""
     from index.service import QA
 
-    base = tmp_path_factory.mktemp("seed")
-    shutil.copytree(SEED_CORPUS, base / "corpus")
-    qa = QA(Settings(corpus_dir=base / "corpus", index_dir=base / "index"), embedder=embedder)
-    qa.reindex()
-    return qa
+    key = (request.module.__name__, store_mode)
+    if key not in _seeds:  # pytest re-runs this fixture whenever store_mode's parameter changes
+        base = tmp_path_factory.mktemp("seed")
+        shutil.copytree(SEED_CORPUS, base / "corpus")
+        settings = Settings(
+            corpus_dir=base / "corpus", index_dir=base / "index", **_store_settings(request, store_mode)
+        )
+        _seeds[key] = qa = QA(settings, embedder=embedder)
+        qa.reindex()
+    return _seeds[key]

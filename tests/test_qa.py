@@ -5,10 +5,13 @@ import pytest
 from index.errors import QuestionError
 from index.service import QA
 
+from .conftest import BOTH_STORES
+
 JSON_KEYS = {"question", "answer", "abstained", "citations", "timings_ms"}
 CITATION_KEYS = {"n", "source", "title", "url", "text", "score"}
 
 
+@BOTH_STORES
 def test_troops_in_iraq_is_answered_with_2500_and_every_agreeing_source_cited(seed_qa: QA):
     answer = seed_qa.ask("How many US troops are in Iraq?")
     assert not answer.abstained
@@ -20,6 +23,7 @@ def test_troops_in_iraq_is_answered_with_2500_and_every_agreeing_source_cited(se
     assert any("2,500" in c.text for c in answer.citations)
 
 
+@BOTH_STORES
 @pytest.mark.parametrize(
     "question",
     [

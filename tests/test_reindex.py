@@ -11,7 +11,7 @@ import pytest
 from index.errors import ReindexError
 from index.store import ChromaStore, source_of, version_of
 
-from .conftest import ROOT
+from .conftest import BOTH_STORES, ROOT
 
 
 def _article(path: Path, title: str, body: str) -> None:
@@ -51,6 +51,7 @@ def test_reindex_with_nothing_changed_embeds_nothing(make_qa, corpus):
     assert again.generation == first.generation
 
 
+@BOTH_STORES
 def test_reindex_embeds_only_new_and_changed_articles(make_qa, corpus):
     qa = make_qa(corpus)
     qa.reindex()
@@ -70,6 +71,7 @@ def test_reindex_embeds_only_new_and_changed_articles(make_qa, corpus):
     _assert_consistent(qa, corpus)
 
 
+@BOTH_STORES
 def test_reindex_drops_deleted_article(make_qa, corpus):
     qa = make_qa(corpus)
     qa.reindex()
@@ -111,9 +113,9 @@ class _FailingEmbedder:
         return self.real.get_query_embedding(text)
 
 
+@BOTH_STORES
 def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embedder, monkeypatch):
     from index import indexer
-    from index.config import Settings
     from index.service import QA
 
     monkeypatch.setattr(indexer, "BATCH", 8)
@@ -129,9 +131,7 @@ def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embed
     victim.write_text(
         "Changed\n\nThis article was rewritten to talk about something else.\n", encoding="utf-8"
     )
-    failing = QA(
-        Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=_FailingEmbedder(embedder, 1)
-    )
+    failing = QA(qa.settings, embedder=_FailingEmbedder(embedder, 1))
     with pytest.raises(ReindexError, match="previous index keeps serving"):
         failing.reindex()
     state = qa.store.read_state()
