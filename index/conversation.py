@@ -1,9 +1,10 @@
 """Follow-up questions without an LLM: "and in Syria?" after "how many US troops are in Iraq?".
 
-A small state per chat remembers the last question that was answered. A new message that is
-short or opens with a follow-up phrase is read in its context: the new names replace the last
-question's final name ("…in Iraq?" → "…in Syria?"), or, when it names nothing, its words are
-added to the last question.
+A small state per chat remembers the last few answered questions (with their answers). A new
+message that is short or opens with a follow-up phrase is read in the context of the last one: the
+new names replace the last question's final name ("…in Iraq?" → "…in Syria?"), or, when it names
+nothing, its words are added to the last question. With an LLM configured, the service condenses
+the recent turns and the new message into a standalone question instead (index/llm.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from index.question import entities
 
@@ -21,6 +23,16 @@ FOLLOW_UP = re.compile(
 SHORT_WORDS = 4
 MAX_CHATS = 10_000
 FORGET_AFTER_S = 30 * 60
+MAX_TURNS = 3  # recent exchanges kept per chat for condensing follow-ups
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answered exchange of a chat."""
+
+    question: str
+    answer: str
+    at: float
 
 
 def is_follow_up(message: str) -> bool:
@@ -49,31 +61,38 @@ def rewrite(previous: str, message: str) -> str:
 
 
 class Conversations:
-    """The last answered question of each chat, forgotten after half an hour."""
+    """The last few answered questions of each chat, forgotten after half an hour."""
 
     def __init__(self) -> None:
-        self._last: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._turns: OrderedDict[str, list[Turn]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def recent(self, chat_id: str | None) -> list[Turn]:
+        """The chat's remembered turns, oldest first, none older than FORGET_AFTER_S."""
+        if chat_id is None:
+            return []
+        with self._lock:
+            turns = list(self._turns.get(chat_id, []))
+        now = time.monotonic()
+        return [t for t in turns if now - t.at <= FORGET_AFTER_S]
 
     def resolve(self, chat_id: str | None, message: str) -> str:
         """The question to answer for `message` in `chat_id` (rewritten when it is a follow-up)."""
-        if chat_id is None:
+        turns = self.recent(chat_id)
+        if not turns:
             return message
-        with self._lock:
-            entry = self._last.get(chat_id)
-        if entry is None or time.monotonic() - entry[1] > FORGET_AFTER_S:
-            return message
-        return rewrite(entry[0], message) if is_follow_up(message) else message
+        return rewrite(turns[-1].question, message) if is_follow_up(message) else message
 
-    def remember(self, chat_id: str | None, question: str) -> None:
+    def remember(self, chat_id: str | None, question: str, answer: str = "") -> None:
         if chat_id is None:
             return
         with self._lock:
-            self._last[chat_id] = (question, time.monotonic())
-            self._last.move_to_end(chat_id)
-            while len(self._last) > MAX_CHATS:
-                self._last.popitem(last=False)
+            turns = self._turns.get(chat_id, [])
+            self._turns[chat_id] = [*turns, Turn(question, answer, time.monotonic())][-MAX_TURNS:]
+            self._turns.move_to_end(chat_id)
+            while len(self._turns) > MAX_CHATS:
+                self._turns.popitem(last=False)
 
     def forget(self, chat_id: str) -> None:
         with self._lock:
-            self._last.pop(chat_id, None)
+            self._turns.pop(chat_id, None)

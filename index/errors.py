@@ -8,6 +8,7 @@
     ├── IndexNotFoundError   no index has been built yet
     ├── IndexCorruptError    the index on disk cannot be read
     ├── StoreUnavailableError the Chroma server cannot be reached
+    ├── LLMError             the optional LLM server failed (answers fall back to extractive)
     └── ReindexError         a reindex failed; the previous index keeps serving
         └── ReindexBusyError another reindex is already running
 
@@ -57,6 +58,10 @@ class IndexCorruptError(NewsqaError):
 
 class StoreUnavailableError(NewsqaError):
     """The Chroma server cannot be reached."""
+
+
+class LLMError(NewsqaError):
+    """The optional LLM server timed out, failed or sent something unusable."""
 
 
 class ReindexError(NewsqaError):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from index.answer import PASSAGES_READ, extract
@@ -54,6 +55,7 @@ class QA:
         self._open_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
         self.conversations = Conversations()
+        self._llm: Any = None
         self.last_reindex: ReindexSummary | None = None
 
     # -- wiring ------------------------------------------------------------------------------
@@ -81,6 +83,18 @@ class QA:
                     self._store = ChromaStore(self.settings)
         return self._store
 
+    @property
+    def llm(self) -> Any:
+        """The `LLMAnswerer` when LLM_BASE_URL/LLM_MODEL are set, else None (extractive answers)."""
+        if self._llm is None and self.settings.llm_enabled:
+            with self._open_lock:
+                if self._llm is None:
+                    from index.llm import LLMClient
+                    from index.llm_answer import LLMAnswerer
+
+                    self._llm = LLMAnswerer(LLMClient(self.settings))
+        return self._llm
+
     def has_index(self) -> bool:
         return self.store.read_state() is not None
 
@@ -106,9 +120,35 @@ class QA:
 
     def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
         """Answer `question` from the index; `chat_id` lets a follow-up borrow the last question."""
+        *_, final = self._answer(question, k, chat_id, stream=False)
+        assert isinstance(final, Answer)
+        return final
+
+    def ask_stream(
+        self, question: str, *, k: int | None = None, chat_id: str | None = None
+    ) -> Iterator[str | Answer]:
+        """As `ask`, but while an LLM writes, first yield its verified text so far; the Answer last."""
+        if self.llm is None:
+            yield self.ask(question, k=k, chat_id=chat_id)
+            return
+        yield from self._answer(question, k, chat_id, stream=True)
+
+    def _resolve(self, chat_id: str | None, asked: str) -> tuple[str, bool]:
+        """The standalone question for `asked`, and whether an LLM condensed it from the chat."""
+        turns = self.conversations.recent(chat_id)
+        if turns and self.llm is not None:
+            condensed = self.llm.condense(turns, asked, self.settings.max_question_chars)
+            if condensed:
+                return str(condensed), True
+        return self.conversations.resolve(chat_id, asked), False
+
+    def _answer(
+        self, question: str, k: int | None, chat_id: str | None, *, stream: bool
+    ) -> Iterator[str | Answer]:
         started = time.perf_counter()
         asked = clean_question(question, self.settings.max_question_chars)
-        resolved = self.conversations.resolve(chat_id, asked)
+        resolved, condensed = self._resolve(chat_id, asked)
+        t_resolved = time.perf_counter()
         snapshot = self.snapshot()
         t_open = time.perf_counter()
         embedding = self.embedder.get_query_embedding(resolved)
@@ -118,9 +158,7 @@ class QA:
         t_retrieve = time.perf_counter()
         result = extract(analyse(resolved), found.passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
-        if not result.abstained:
-            self.conversations.remember(chat_id, resolved)
-        return Answer(
+        answer = Answer(
             question=asked,
             answer=result.answer,
             abstained=result.abstained,
@@ -128,12 +166,42 @@ class QA:
             quotes=result.quotes,
             retrieved=found.passages,
             timings_ms={
-                "open": (t_open - started) * 1000,
+                "open": (t_open - t_resolved) * 1000,
                 "embed": (t_embed - t_open) * 1000,
                 "retrieve": (t_retrieve - t_embed) * 1000,
                 "answer": (t_answer - t_retrieve) * 1000,
-                "total": (t_answer - started) * 1000,
             },
+        )
+        if condensed:
+            answer.timings_ms["condense"] = (t_resolved - started) * 1000
+        # Retrieval decides abstention: nothing relevant found, no LLM call.
+        if not result.abstained and self.llm is not None:
+            answer = yield from self._with_llm(answer, resolved, result, found.passages, k, stream)
+        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        if not answer.abstained:
+            self.conversations.remember(chat_id, resolved, answer.answer)
+        yield answer
+
+    def _with_llm(
+        self, answer: Answer, resolved: str, result: Any, passages: list[Any], k: int | None, stream: bool
+    ) -> Generator[str, None, Answer]:
+        """The LLM's answer when it verifies, else `answer` marked as a fallback; yields partial text."""
+        written = None
+        for item in self.llm.write(resolved, result, passages, max_sources=k, stream=stream):
+            if isinstance(item, str):
+                yield item
+            else:
+                written = item
+        answer.timings_ms["llm"] = written.seconds * 1000
+        if not written.ok:
+            return replace(answer, mode="llm-fallback")
+        return replace(
+            answer,
+            answer=written.answer,
+            citations=list(written.citations),
+            quotes=list(written.quotes),
+            mode="llm",
+            verified=written.verified,
         )
 
     def reindex(

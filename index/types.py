@@ -67,6 +67,10 @@ class Answer:
     # Every passage retrieval ranked for the question, best first (benchmarks score hit@k on it);
     # internal, so not in to_json().
     retrieved: list[Passage] = field(default_factory=list)
+    # How the answer was written (not in to_json): "extractive"; "llm" (a verified LLM answer);
+    # "llm-fallback" (the LLM failed or nothing it wrote verified, so the extractive answer stands).
+    mode: str = "extractive"
+    verified: bool = False  # an LLM answer every sentence of which passed citation verification
 
     def to_json(self) -> dict[str, Any]:
         return {
