@@ -105,16 +105,17 @@ class LLMAnswerer:
         messages = answer_messages(question, sources)
         try:
             if stream:
-                text = ""
-                shown = ""
+                text, done, boundary = "", 0, False
                 for delta in self.client.stream(messages):
                     text += delta
-                    if not _ENDS_SENTENCE.intersection(delta):
+                    boundary = boundary or bool(_ENDS_SENTENCE.intersection(delta))
+                    parts = sentences(text) if boundary else []
+                    complete = parts[:-1]  # the last one may still grow
+                    if len(complete) <= done:
                         continue
-                    complete = sentences(text)[:-1]  # the last one may still be growing
+                    done, boundary = len(complete), bool(_ENDS_SENTENCE.intersection(parts[-1]))
                     partial = fit(verify(" ".join(complete), support, max_sources))
-                    if partial and partial != shown:
-                        shown = partial
+                    if partial:
                         yield partial
             else:
                 text = self.client.complete(messages)

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -26,6 +26,8 @@ class Reply:
     status: int = 200
     body: bytes | None = None  # sent as is (e.g. malformed JSON) instead of a completion
     delay_s: float = 0.0  # before the first byte
+    piece_delay_s: float = 0.0  # between streamed pieces (words)
+    stall_after: int | None = None  # streaming: stop after this many pieces and hang
 
 
 @dataclass
@@ -94,7 +96,7 @@ class LLMTestDouble:
             if reply.body is not None or reply.status != 200:
                 _send(handler, reply.status, "application/json", reply.body or b"{}")
             elif request.get("stream"):
-                _send_stream(handler, request, reply.text)
+                _send_stream(handler, request, reply, self._stop)
             else:
                 _send(handler, 200, "application/json", json.dumps(_completion(request, reply.text)).encode())
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
@@ -120,12 +122,19 @@ def _completion(request: dict[str, Any], text: str) -> dict[str, Any]:
     }
 
 
-def _send_stream(handler: BaseHTTPRequestHandler, request: dict[str, Any], text: str) -> None:
+def _send_stream(
+    handler: BaseHTTPRequestHandler, request: dict[str, Any], reply: Reply, stop: threading.Event
+) -> None:
     handler.send_response(200)
     handler.send_header("Content-Type", "text/event-stream")
     handler.end_headers()
-    pieces = re.findall(r"\S+\s*", text) or [""]
+    pieces = re.findall(r"\S+\s*", reply.text) or [""]
     for i, piece in enumerate(pieces):
+        if i == reply.stall_after:
+            stop.wait(30)
+            return
+        if i and reply.piece_delay_s and stop.wait(reply.piece_delay_s):
+            return
         chunk = {
             "id": "chatcmpl-double",
             "object": "chat.completion.chunk",
@@ -159,10 +168,12 @@ def source_number(request: dict[str, Any], phrase: str) -> int:
     raise AssertionError(f"no source in the prompt contains {phrase!r}")
 
 
-def cited(template: str, **phrases: str) -> Callable[[dict[str, Any]], Reply]:
+def cited(template: str, like: Reply = Reply(), **phrases: str) -> Callable[[dict[str, Any]], Reply]:
     """A reply whose `{name}` markers become the number of the source containing `phrases[name]`."""
 
     def build(request: dict[str, Any]) -> Reply:
-        return Reply(template.format(**{k: source_number(request, v) for k, v in phrases.items()}))
+        return replace(
+            like, text=template.format(**{k: source_number(request, v) for k, v in phrases.items()})
+        )
 
     return build

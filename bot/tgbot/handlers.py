@@ -16,6 +16,7 @@ from bot.tgbot.access import Access, RateLimiter
 from bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, record_for, vote_data
 from bot.tgbot.messaging import reply_html, typing
 from bot.tgbot.reindexing import ReindexJob
+from bot.tgbot.streaming import StreamedReply, stream_answer
 from index.config import Settings
 from index.errors import (
     IndexNotFoundError,
@@ -127,10 +128,11 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
             await message.reply_text(
                 f"You're asking faster than I can read. Please wait {wait} s and try again.")
         return
+    reply = StreamedReply(message)  # an LLM answer is shown while it is written
     async with typing(context.bot, message.chat_id):
-        result = await asyncio.to_thread(st.qa.ask, text, chat_id=str(message.chat_id))
+        result = await stream_answer(reply, st.qa.ask_stream(text, chat_id=str(message.chat_id)))
     keyboard = vote_keyboard(st.pending.add(result))
-    await reply_html(message, render.render_answer(result), reply_markup=keyboard)
+    await reply.finish(render.render_answer(result), keyboard)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
