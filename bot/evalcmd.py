@@ -12,6 +12,7 @@ import click
 
 from bot.common import edge, ensure_index, load_settings, service, settings_options
 from index.config import Settings
+from index.errors import ConfigError
 
 
 def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Settings:
@@ -36,6 +37,13 @@ def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Setti
 @click.option(
     "--details", type=click.Path(path_type=Path), help="Write each question's outcome to this JSONL file."
 )
+@click.option(
+    "--llm",
+    "use_llm",
+    is_flag=True,
+    help="Answer with the configured LLM (LLM_BASE_URL, LLM_MODEL) and report how many answers' citations "
+    "verified; without it, answers are extractive.",
+)
 @edge
 def eval_command(
     file: Path,
@@ -45,18 +53,24 @@ def eval_command(
     all_questions: bool,
     seed: int,
     details: Path | None,
+    use_llm: bool,
     **options: Any,
 ) -> None:
     """Score answers on a question set (newsqa JSONL, the bot's feedback log, or SQuAD v1.1 JSON).
 
     Prints hit@1 and hit@k (evidence in a cited passage), answer accuracy (an accepted answer in
-    the answer text), abstention precision/recall and latency p50/p95.
+    the answer text), abstention precision/recall and latency p50/p95; with --llm also the share
+    of answers the LLM wrote, of LLM answers whose every citation verified, and the fallbacks.
     """
     from bot.output import progress_printer
     from index.evalsets import load
     from index.evaluate import run
 
     settings = load_settings(**options)
+    if use_llm and not settings.llm_enabled:
+        raise ConfigError(["--llm needs LLM_BASE_URL and LLM_MODEL (see .env.example)"])
+    if not use_llm:
+        settings = replace(settings, llm_base_url=None, llm_model=None, llm_api_key=None)
     if sample is None and not all_questions and file.suffix == ".json":
         sample = 1000
     evalset = load(file, sample=None if all_questions else sample, seed=seed)
@@ -86,6 +100,8 @@ def eval_command(
                     json.dumps(
                         {
                             **o.answer.to_json(),
+                            "mode": o.answer.mode,
+                            "verified": o.answer.verified,
                             "gold": list(o.question.answers),
                             "correct": o.correct,
                             f"hit@{top_k}": o.hit(top_k),

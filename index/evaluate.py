@@ -78,6 +78,20 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
         "votes_down": sum(o.question.vote == "down" for o in outcomes),
         "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None,
         "latency_ms_p95": round(_percentile(latencies, 95), 2) if latencies else None,
+        **_llm_metrics(outcomes),
+    }
+
+
+def _llm_metrics(outcomes: list[Outcome]) -> dict[str, Any]:
+    """For LLM mode: how often the LLM's answer was kept, fully verified, or fell back."""
+    asked = [o for o in outcomes if o.answer.mode in ("llm", "llm-fallback")]
+    if not asked:
+        return {}
+    return {
+        "llm_asked": len(asked),
+        "llm_answers": round(sum(o.answer.mode == "llm" for o in asked) / len(asked), 4),
+        "citations_verified": round(sum(o.answer.verified for o in asked) / len(asked), 4),
+        "llm_fallbacks": sum(o.answer.mode == "llm-fallback" for o in asked),
     }
 
 

@@ -255,6 +255,34 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
     assert "answering extractively" in caplog.text and KEY not in caplog.text + failed.output
 
 
+def test_eval_llm_reports_the_share_of_verified_answers(seed_qa, llm, monkeypatch, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"q": QUESTION, "answers": ["2,500"], "evidence": ["2,500"]},
+        {"q": "How many U.S. troops are stationed in Iraq?", "answers": ["2,500"]},
+        {"q": "What is the capital of Peru?", "unanswerable": True},
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    monkeypatch.setenv("LLM_BASE_URL", llm.base_url)
+    monkeypatch.setenv("LLM_MODEL", "double")
+    args = ["--corpus", str(seed_qa.settings.corpus_dir), "--index-dir", str(seed_qa.settings.index_dir)]
+    llm.script(cited(GOOD, a=FIGURE), Reply("Roughly 2,500 U.S. troops are stationed in Iraq [8]."))
+    result = CliRunner().invoke(
+        main, ["eval", str(questions), "--json", "--llm", *args], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["llm_asked"] == 2 and report["llm_fallbacks"] == 1
+    assert report["llm_answers"] == report["citations_verified"] == 0.5
+    assert report["answer_accuracy"] == 1.0 and report["abstention_recall"] == 1.0
+    plain = CliRunner().invoke(main, ["eval", str(questions), "--json", *args], catch_exceptions=False)
+    assert "citations_verified" not in json.loads(plain.stdout) and len(llm.requests) == 2
+    monkeypatch.delenv("LLM_BASE_URL")
+    monkeypatch.delenv("LLM_MODEL")
+    refused = CliRunner().invoke(main, ["eval", str(questions), "--llm", *args])
+    assert refused.exit_code == 2 and "--llm needs LLM_BASE_URL and LLM_MODEL" in refused.output
+
+
 @pytest.mark.skipif(not REAL_LLM, reason="set LLM_BASE_URL (and LLM_MODEL) to test a real LLM server")
 def test_real_llm_server_answers_or_falls_back(seed_qa, monkeypatch):
     from tests.conftest import _real_connect
