@@ -69,6 +69,10 @@ class LexicalIndex:
         docs, scores = self._bm25.retrieve(ids, k=k, show_progress=False, n_threads=1)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
+    def known(self, stem: str) -> bool:
+        """Whether any indexed text contains the stem."""
+        return stem in self._df
+
     def idf(self, stem: str) -> float:
         """Smoothed inverse document frequency of a stem (unknown stems count as rare)."""
         df = self._df.get(stem, 0)

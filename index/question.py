@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from index.lexical import normalise, stems
@@ -70,6 +71,8 @@ ALIASES = {
     "britain": ("uk", "britain", "british", "united kingdom"),
     "un": ("un", "united nations"),
     "eu": ("eu", "european union"),
+    "tv": ("tv", "television"),
+    "uae": ("uae", "united arab emirates", "emirates"),
 }
 
 
@@ -101,32 +104,30 @@ def question_kind(text: str) -> str:
 
 
 def entities(text: str) -> tuple[str, ...]:
-    """Capitalised names and acronyms, runs of them joined ("Sean Parnell"), lower-cased."""
+    """Capitalised names and acronyms, runs of them joined ("Sean Parnell"), lower-cased.
+
+    A lone capitalised first word is just the start of the sentence ("Along with…", "Survival…"),
+    unless it is an acronym.
+    """
     text = normalise(text)
-    found: list[str] = []
-    run: list[str] = []
+    runs: list[list[tuple[str, int]]] = []
     last_end = -1
     for match in _CAPITALISED.finditer(text):
         word = match.group(0)
-        if word.lower() in _WH and (match.start() == 0 or word.isupper() is False and word.istitle()):
-            if word.lower() in _WH:
-                if run:
-                    found.append(" ".join(run))
-                run, last_end = [], -1
-                continue
-        gap = text[last_end : match.start()] if last_end >= 0 else None
-        if run and gap is not None and gap.strip() == "":
-            run.append(word)
+        if word.lower() in _WH and not word.isupper():
+            last_end = -1
+            continue
+        if runs and last_end >= 0 and text[last_end : match.start()].strip() == "":
+            runs[-1].append((word, match.start()))
         else:
-            if run:
-                found.append(" ".join(run))
-            run = [word]
+            runs.append([(word, match.start())])
         last_end = match.end()
-    if run:
-        found.append(" ".join(run))
     cleaned: list[str] = []
-    for name in found:
-        name = re.sub(r"['’]s$", "", name)
+    for run in runs:
+        first_word, start = run[0]
+        if start == 0 and len(run) == 1 and not first_word.isupper():
+            continue
+        name = re.sub(r"['’]s$", "", " ".join(w for w, _ in run))
         # "U.S.-Iraq" names two things; "Obama-era" names one.
         for part in re.split(r"-(?=[A-Z])", name):
             part = re.sub(r"-[a-z][\w-]*$", "", part).lower()
@@ -151,19 +152,29 @@ def _word_forms(name: str) -> tuple[str, ...]:
     return ALIASES.get(name, (name,))
 
 
-def mentions(text_lower_normalised: str, name: str) -> bool:
-    """Whether a text (lower-cased, normalised) mentions `name`, allowing Iraq/Iraqi, Syria/Syrian."""
-    for form in _word_forms(name):
+def fold(text: str) -> str:
+    """Lower-case, drop diacritics ("Gospić" → "gospic"), normalise acronyms and numbers."""
+    decomposed = unicodedata.normalize("NFKD", normalise(text).lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def mentions(folded_text: str, name: str) -> bool:
+    """Whether a folded text mentions `name`, allowing Iraq/Iraqi, Japan/Japanese, Russia/Russian."""
+    for form in _word_forms(fold(name)):
         words = form.split()
         if len(words) > 1:
-            if re.search(r"\b" + r"\s+".join(map(re.escape, words)), text_lower_normalised):
+            if re.search(r"\b" + r"\s+".join(map(re.escape, words)), folded_text):
                 return True
             continue
-        pattern = r"\b" + re.escape(form) + (r"\w{0,3}\b" if len(form) >= 4 else r"\b")
-        if re.search(pattern, text_lower_normalised):
-            return True
-        if len(form) >= 5 and re.search(r"\b" + re.escape(form[:-1]) + r"\b", text_lower_normalised):
-            return True  # "Russian" in the question, "Russia" in the text
+        if len(form) < 5:
+            pattern = r"\b" + re.escape(form) + (r"\w{0,3}\b" if len(form) == 4 else r"\b")
+            if re.search(pattern, folded_text):
+                return True
+            continue
+        stem = form[: max(5, len(form) - 3)]
+        for match in re.finditer(r"\b" + re.escape(stem) + r"\w*", folded_text):
+            if abs(len(match.group(0)) - len(form)) <= 4:
+                return True
     return False
 
 

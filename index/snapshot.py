@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.chunking import embedding_text
-from index.lexical import LexicalIndex, normalise
+from index.lexical import LexicalIndex
+from index.question import fold
 from index.store import ChromaStore, version_of
 from index.types import Chunk
 
@@ -24,7 +25,7 @@ class Snapshot:
     documents: dict[str, dict[str, Any]]  # source → title, url, sha256, chunks…
     chunks: list[Chunk]
     lexical: LexicalIndex
-    article_texts: dict[str, str]  # source → title and chunks, lower-cased and normalised
+    article_texts: dict[str, str]  # source → title and chunks, folded (see question.fold)
 
     def article_text(self, source: str) -> str:
         return self.article_texts.get(source, "")
@@ -63,4 +64,4 @@ def _article_texts(chunks: list[Chunk]) -> dict[str, str]:
     parts: dict[str, list[str]] = {}
     for chunk in chunks:
         parts.setdefault(chunk.source, [chunk.title]).append(chunk.text)
-    return {source: normalise("\n".join(texts)).lower() for source, texts in parts.items()}
+    return {source: fold("\n".join(texts)) for source, texts in parts.items()}

@@ -40,6 +40,8 @@ class Passage:
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    dense_similarity: float | None = None  # cosine, when the dense side found it
+    lexical_score: float | None = None  # BM25, when the lexical side found it
 
 
 @dataclass(frozen=True)
