@@ -35,6 +35,7 @@ COLUMNS = [
     ("hit@1", "hit@1"),
     (f"hit@{K}", f"hit@{K}"),
     ("answer_accuracy", "answer acc"),
+    ("abstained", "abstained"),
     ("abstention_precision", "abst P"),
     ("abstention_recall", "abst R"),
     ("latency_ms_p50", "p50 ms"),
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13, help="seed of the SQuAD sample (default 13)")
     parser.add_argument("--failures", action="store_true", help="dump newsqa's wrong answers as JSONL")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes from scratch")
+    parser.add_argument("--table", action="store_true", help="print the tables of the last run and exit")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent (question sets and SQuAD live there)")
@@ -61,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
     configure()
     for name in ["seed", "squad"] if args.set == "all" else [args.set]:
+        last = RESULTS / f"quality-{name}.json"
+        if args.table:
+            print(table(json.loads(last.read_text(encoding="utf-8"))) if last.is_file() else f"no {last}")
+            continue
         source = SEED_QUESTIONS if name == "seed" else SQUAD
         if not source.is_file():
             print(f"skipped {name}: {source} is absent")
@@ -198,7 +204,13 @@ def failures(outcomes: dict[str, list[Any]], as_retrieved: list[Any]) -> list[di
 
 def table(report: dict[str, Any]) -> str:
     """The report as a fixed-width text table (Markdown-compatible)."""
-    head = f"{report['set']}: {report['questions']} questions, {report['documents']} documents"
+    unanswerable = report["systems"]["newsqa"]["unanswerable"]
+    head = (
+        f"{report['set']}: {report['questions']} questions ({unanswerable} unanswerable), "
+        f"{report['documents']} documents, {report['date']}"
+    )
+    # Abstention precision/recall mean nothing on a set without unanswerable questions.
+    hidden = set() if unanswerable else {"abstention_precision", "abstention_recall"}
     names = list(report["systems"])
     width = max(len(n) for n in names)
     lines = [head, "| " + "system".ljust(width) + " | " + " | ".join(label for _, label in COLUMNS) + " |"]
@@ -207,7 +219,7 @@ def table(report: dict[str, Any]) -> str:
     )
     for n in names:
         m = report["systems"][n]
-        cells = [_cell(key, m.get(key), len(label)) for key, label in COLUMNS]
+        cells = [_cell(key, None if key in hidden else m.get(key), len(label)) for key, label in COLUMNS]
         lines.append("| " + n.ljust(width) + " | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -215,6 +227,8 @@ def table(report: dict[str, Any]) -> str:
 def _cell(key: str, value: Any, width: int) -> str:
     if value is None:
         return "–".rjust(width)
+    if isinstance(value, int):
+        return str(value).rjust(width)
     return (f"{value:.1f}" if key.startswith("latency") else f"{value:.3f}").rjust(width)
 
 
