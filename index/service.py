@@ -14,7 +14,13 @@ from index.answer import PASSAGES_READ, extract
 from index.chunking import Chunker
 from index.config import Settings
 from index.conversation import Conversations
-from index.errors import IndexNotFoundError, QuestionError, ReindexBusyError
+from index.errors import (
+    IndexCorruptError,
+    IndexNotFoundError,
+    QuestionError,
+    ReindexBusyError,
+    ReindexError,
+)
 from index.question import analyse
 from index.retrieve import retrieve
 from index.snapshot import Snapshot
@@ -211,6 +217,8 @@ class QA:
         from index.indexer import Indexer
 
         with self._exclusive() as still_exclusive:
+            if rebuild:
+                self._set_aside_if_unreadable()
             chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
             indexer = Indexer(
                 self.store, self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive
@@ -219,6 +227,19 @@ class QA:
             self.last_reindex = summary
             self._checked_at = 0.0  # make the next ask() pick up the new generation
             return summary
+
+    def _set_aside_if_unreadable(self) -> None:
+        """Before a rebuild: an unreadable embedded index is renamed aside (never deleted), not fatal."""
+        try:
+            self.store.read_state()
+        except IndexCorruptError as exc:
+            if self.settings.server_mode:
+                raise
+            from index.store import set_aside
+
+            self._store, self._snapshot = None, None
+            moved = set_aside(self.settings)
+            log.warning("%s\nmoved it aside to %s (delete it once you don't need it); rebuilding", exc, moved)
 
     @contextmanager
     def _exclusive(self) -> Any:
@@ -274,8 +295,16 @@ def _index_dir_lock(settings: Settings) -> Any:
     """Across processes on one machine: one reindex at a time per index directory."""
     import fcntl
 
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.index_dir / "reindex.lock", "w") as handle:
+    try:
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(settings.index_dir / "reindex.lock", "w")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ReindexError(
+            f"cannot write to the index directory {settings.index_dir} ({exc.strerror}): is it "
+            "read-only or the disk full? The previous index is unchanged",
+            path=str(settings.index_dir),
+        ) from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

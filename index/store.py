@@ -14,13 +14,17 @@ Layout inside one Chroma client (embedded `PersistentClient` in INDEX_DIR/chroma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import chromadb
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 from llama_index.core.schema import TextNode
@@ -38,6 +42,14 @@ STATE_ID = "current"
 CHUNK_PREFIX = "newsqa_chunks_"
 LEASE_PREFIX = "newsqa_lease_"
 _PAGE = 2000
+# SQLite's words for a write the file system refused (full disk, file size limit, read-only mount)
+_WRITE_FAILURES = (
+    "disk i/o error",
+    "database or disk is full",
+    "readonly database",
+    "read-only file system",
+    "no space left",
+)
 
 
 def record_id(chunk: Chunk, version: str) -> str:
@@ -79,7 +91,10 @@ class ChromaStore:
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         except OSError as exc:
-            raise IndexCorruptError(f"cannot open the {self.where}: {exc}", path=str(s.index_dir)) from exc
+            raise IndexCorruptError(
+                f"cannot open the {self.where}: {exc}; rebuild it with `newsqa index --rebuild`",
+                path=str(s.index_dir),
+            ) from exc
         except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors on connect
             raise self._translate(exc) from exc
 
@@ -118,6 +133,12 @@ class ChromaStore:
             return StoreUnavailableError(
                 f"cannot reach the {self.where} ({type(exc).__name__}: {exc}); "
                 "check CHROMA_HOST/CHROMA_PORT and that `chroma run` is up"
+            )
+        if any(sign in str(exc).lower() for sign in _WRITE_FAILURES):
+            return IndexCorruptError(
+                f"cannot write to the {self.where} ({type(exc).__name__}: {exc}); "
+                "is the disk full or the folder read-only?",
+                path=str(self.settings.index_dir),
             )
         return IndexCorruptError(
             f"the {self.where} cannot be read ({type(exc).__name__}: {exc}); "
@@ -269,6 +290,30 @@ class ChromaStore:
     def update_lease(self, name: str, metadata: dict[str, Any]) -> None:
         collection = self.call("open lease", self._client.get_collection, name)
         self.call("renew lease", collection.modify, metadata=metadata)
+
+
+def set_aside(settings: Settings) -> Path:
+    """Rename an unreadable embedded index folder to `chroma.broken-<time>` (never deleted); the new path."""
+    path = settings.index_dir.resolve() / "chroma"
+    # chromadb keeps one client per path in a process: forget it, or it would reopen the broken files.
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        with contextlib.suppress(Exception):  # stopping a half-open client is best effort
+            system.stop()
+    target = path.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    try:
+        path.rename(target)
+    except OSError as exc:
+        raise IndexCorruptError(
+            f"cannot move the unreadable index {path} aside: {exc.strerror}; move or delete it yourself",
+            path=str(path),
+        ) from exc
+    return target
 
 
 def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:

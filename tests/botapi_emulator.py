@@ -3,8 +3,8 @@
 The real PTB `Application` talks to it through `base_url` exactly as it would talk to Telegram: form
 bodies whose values are JSON, `{"ok": ..., "result": ...}` replies, long-polled `getUpdates` with offset
 semantics. HTML messages are parsed as strictly as Telegram does, so a badly escaped answer fails here
-too. Tests inject updates, script failures (429 with retry_after, 500, 400 can't parse entities) and
-wait, with a timeout, for the calls they expect; every call is recorded.
+too. Tests inject updates, script failures (429 with retry_after, 500, 400 can't parse entities, dropped
+connections) and wait, with a timeout, for the calls they expect; every call is recorded.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ class _Failure:
     retry_after: int | None
     times: int
     when: Callable[[dict[str, Any]], bool] | None
+    drop: str | None = None  # "before"/"after" handling the call: close the socket, answer nothing
 
 
 @dataclass
@@ -125,9 +126,21 @@ class BotApiEmulator:
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Telegram: no TCP connect per call
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot closed a kept-alive connection (it stopped)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, payload = emulator._handle(self.path, self.headers.get("Content-Type", ""), body)
+                answer = emulator._handle(self.path, self.headers.get("Content-Type", ""), body)
+                if answer is None:  # a scripted dropped connection
+                    self.close_connection = True
+                    return
+                status, payload = answer
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -168,6 +181,15 @@ class BotApiEmulator:
         with self._cond:
             self._failures.append(_Failure(method, status, description or default.get(status, "Error"),
                                            retry_after, times, when))
+
+    def drop(self, method: str, *, after: bool = False, times: int = 1,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """Close the connection of the next `times` matching calls without a response; with `after`,
+        only once the call took effect (a sent message whose reply was lost). Recorded with status 0
+        when dropped before, with its real status when dropped after."""
+        with self._cond:
+            self._failures.append(_Failure(method, 0, "dropped", None, times, when,
+                                           "after" if after else "before"))
 
     def inject(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue an update for getUpdates; gives it an update_id."""
@@ -233,15 +255,22 @@ class BotApiEmulator:
             return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
 
     # -- the API -------------------------------------------------------------------------------------
-    def _handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         method = path[len(prefix):].split("?")[0]
         params = _decode(content_type, body)
         call = ApiCall(method, params, time.monotonic())
+        dropped = None
         try:
-            self._maybe_fail(method, params)
+            dropped = self._maybe_fail(method, params)
+            if dropped == "before":
+                call.status = 0
+                with self._cond:
+                    self.calls.append(call)
+                    self._cond.notify_all()
+                return None
             if method == "getUpdates":
                 result = self._get_updates(params)
             else:
@@ -258,15 +287,18 @@ class BotApiEmulator:
         with self._cond:
             self.calls.append(call)
             self._cond.notify_all()
-        return call.status, reply
+        return None if dropped == "after" else (call.status, reply)
 
-    def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
+    def _maybe_fail(self, method: str, params: dict[str, Any]) -> str | None:
         with self._cond:
             for failure in self._failures:
                 if failure.method == method and failure.times > 0 and (
                         failure.when is None or failure.when(params)):
                     failure.times -= 1
+                    if failure.drop:
+                        return failure.drop
                     raise ApiError(failure.status, failure.description, failure.retry_after)
+        return None
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook.get("url"):

@@ -29,6 +29,7 @@ from bot.tgbot.access import Access, RateLimiter
 from bot.tgbot.feedback import FeedbackLog
 from bot.tgbot.logs import configure_logging
 from index.config import Settings
+from index.errors import NewsqaError
 from index.service import QA
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,21 @@ ADMIN_COMMANDS = PUBLIC_COMMANDS + [
     BotCommand("reindex", "Re-read the articles (admins)"),
     BotCommand("stats", "Index statistics (admins)"),
 ]
+
+
+class AnswersFirstRateLimiter(AIORateLimiter):  # type: ignore[type-arg]
+    """Telegram's flood limits for messages; "typing…" (cosmetic) bypasses the queue.
+
+    Under load the 30 requests/s budget is the bottleneck, and a chat action per question would
+    halve it and queue answers behind typing indicators nobody sees any more. A chat action that
+    Telegram refuses is only logged by `messaging.typing`.
+    """
+
+    async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
+                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -86,6 +102,7 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
         application.bot_data["state"] = handlers.BotState(
             qa=qa or QA(settings), settings=settings, access=Access.from_settings(settings),
             limiter=RateLimiter(settings.rate_limit_per_minute), feedback=FeedbackLog(settings.feedback_log))
+        await asyncio.to_thread(_warm_up, application.bot_data["state"].qa)
         await _register_commands(application, settings)
         log.info("newsqa bot @%s ready", application.bot.username)
 
@@ -100,7 +117,7 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
         .base_url(settings.telegram_base_url)
         .base_file_url(_file_url(settings.telegram_base_url))
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AnswersFirstRateLimiter(max_retries=3))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -108,6 +125,15 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
     )
     _add_handlers(application)
     return application
+
+
+def _warm_up(qa: QA) -> None:
+    """Load the model and the live index before taking updates, so the first users don't wait for it."""
+    try:
+        qa.embedder.get_query_embedding("warm up")
+        qa.snapshot()
+    except NewsqaError as exc:  # e.g. no index yet: the handlers say so politely
+        log.warning("not ready yet: %s", exc)
 
 
 def _file_url(base_url: str) -> str:
