@@ -13,6 +13,7 @@ when ../shared is absent.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent (question sets and SQuAD live there)")
         return 0
+    code = code_version()  # now: the index/ modules are imported (and frozen for this run) below
     sys.path.insert(0, str(ROOT))
     from index.runtime import configure
 
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         sample = None if name == "seed" or args.all_questions else args.sample
         report, failures = run_set(name, source, sample, args.seed, args.rebuild)
+        report["code"] = code
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / f"quality-{name}.json"
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -150,7 +153,6 @@ def run_set(
         "chunks": len(qa.snapshot().chunks),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(load_before),
-        "code": code_version(),
         "systems": results,
     }
     return report, failures(outcomes, as_retrieved)
@@ -258,9 +260,11 @@ def code_version() -> dict[str, Any]:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
+    diff = git("diff", "HEAD", "--", "index")
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
         "uncommitted": git("status", "--porcelain", "--", "index").splitlines(),
+        "uncommitted_diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:12] if diff else None,
     }
 
 
