@@ -25,6 +25,9 @@ MAX_ANSWER_CHARS = 500
 # calibrated on a held-apart SQuAD dev sample (seed 7), not on the questions it is scored on.
 MIN_COVERAGE = 0.3
 PASSAGES_READ = 12
+# A second sentence is quoted when it scores at least this share of the best one (or adds
+# missing terms): on SQuAD dev (seed 7) two sentences hold the answer 0.83 of the time, one 0.73.
+SECOND_SENTENCE_MIN = 0.5
 ROLE_CUES = re.compile(
     r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
     r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",
@@ -51,7 +54,9 @@ class Extract:
 
 
 def _numbers(text: str) -> set[str]:
-    return {m.group(0).replace(",", "").rstrip(".").lower() for m in NUMBER.finditer(text)}
+    # "one" is mostly a pronoun ("one of the most…"), not a quantity.
+    found = {m.group(0).replace(",", "").rstrip(".").lower() for m in NUMBER.finditer(text)}
+    return found - {"one"}
 
 
 def _has_kind(kind: str, sentence: str, question: Question) -> bool:
@@ -158,7 +163,7 @@ def _complement(
             continue  # the same fact from another article is cited beside the best, not repeated
         gain = sum(idf[t] for t in c.covers - best.covers) / total
         adjacent = c.passage.chunk.id == best.passage.chunk.id and abs(c.index - best.index) == 1
-        if gain < 0.1 and c.score < 0.85 * best.score and not (adjacent and c.score >= 0.5 * best.score):
+        if c.score < SECOND_SENTENCE_MIN * best.score and gain < 0.1:
             continue
         value = gain + c.score / best.score + (0.3 if adjacent else 0.0)
         if value > choice_value:
