@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from index.answer import PASSAGES_READ, extract
+from index.answer import PASSAGES_READ, extract, passage_coverage
 from index.chunking import Chunker
 from index.config import Settings
 from index.conversation import Conversations
@@ -22,14 +22,15 @@ from index.errors import (
     ReindexError,
 )
 from index.question import analyse
-from index.retrieve import retrieve
+from index.retrieve import rerank, retrieve
 from index.snapshot import Snapshot
-from index.types import Answer, Progress, ReindexSummary
+from index.types import Answer, Citation, Passage, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
 
 STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another process
-CANDIDATES = 30
+CANDIDATES = 30  # fetched from each retriever
+POOL = 20  # fused candidates reranked
 
 
 def clean_question(text: str, limit: int) -> str:
@@ -160,17 +161,20 @@ class QA:
         embedding = self.embedder.get_query_embedding(resolved)
         t_embed = time.perf_counter()
         top = k or self.settings.top_k
-        found = retrieve(snapshot, self.store, embedding, resolved, max(top, PASSAGES_READ), CANDIDATES)
+        found = retrieve(snapshot, self.store, embedding, resolved, POOL, CANDIDATES)
+        question_info = analyse(resolved)
+        coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
+        passages = rerank(found.passages, coverage)[: max(top, PASSAGES_READ)]
         t_retrieve = time.perf_counter()
-        result = extract(analyse(resolved), found.passages, snapshot.lexical, snapshot.article_text)
+        result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
         answer = Answer(
             question=asked,
             answer=result.answer,
             abstained=result.abstained,
-            citations=result.citations[:top] if k else result.citations,
+            citations=_with_further_sources(result, passages, k) if k else result.citations,
             quotes=result.quotes,
-            retrieved=found.passages,
+            retrieved=passages,
             timings_ms={
                 "open": (t_open - t_resolved) * 1000,
                 "embed": (t_embed - t_open) * 1000,
@@ -182,7 +186,7 @@ class QA:
             answer.timings_ms["condense"] = (t_resolved - started) * 1000
         # Retrieval decides abstention: nothing relevant found, no LLM call.
         if not result.abstained and self.llm is not None:
-            answer = yield from self._with_llm(answer, resolved, result, found.passages, k, stream)
+            answer = yield from self._with_llm(answer, resolved, result, passages, k, stream)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         if not answer.abstained:
             self.conversations.remember(chat_id, resolved, answer.answer)
@@ -288,6 +292,23 @@ class QA:
     def close(self) -> None:
         self._snapshot = None
         self._store = None
+
+
+def _with_further_sources(result: Any, passages: list[Passage], k: int) -> list[Citation]:
+    """Asked for k sources: the quoted ones, then the best passages of further articles."""
+    if result.abstained:
+        return []
+    out = list(result.citations[:k])
+    cited = {c.source for c in out}
+    for p in passages:
+        if len(out) >= k:
+            break
+        chunk = p.chunk
+        if chunk.source not in cited:  # further sources are other articles
+            cited.add(chunk.source)
+            n = len(out) + 1
+            out.append(Citation(n, chunk.source, chunk.title, chunk.url, chunk.text, round(p.score, 4)))
+    return out
 
 
 @contextmanager
