@@ -44,7 +44,10 @@ def index(rebuild: bool, as_json: bool, **options: Any) -> None:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
 @click.option(
-    "-k", "--top-k", type=click.IntRange(1, 20), help="Most citations to return [env TOP_K; default 3]."
+    "-k",
+    "--top-k",
+    type=click.IntRange(1, 20),
+    help="List N sources: those quoted, then further articles (default: the quoted ones, at most TOP_K).",
 )
 @edge
 def ask(question: str, as_json: bool, top_k: int | None, **options: Any) -> None:
