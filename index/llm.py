@@ -82,8 +82,15 @@ def _vendor_errors() -> tuple[type[BaseException], ...]:
     return (OpenAIError, httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
-def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+_KEY_LIKE = re.compile(r"\b(sk|key|token)-[\w*.-]{6,}", re.IGNORECASE)
+
+
+def _short(exc: BaseException, secret: str | None) -> str:
+    """The error in one line, without the API key (servers echo keys back in 401 messages)."""
+    text = (str(exc).splitlines() or [""])[0][:200]
+    if secret:
+        text = text.replace(secret, "***")
+    return f"{type(exc).__name__}: {_KEY_LIKE.sub(lambda m: m.group(1) + '-***', text)}"
 
 
 class LLMClient:
@@ -110,6 +117,7 @@ class LLMClient:
             tokenizer=None,  # never load a tokenizer (tiktoken/transformers) for a local model
         )
         self._errors = _vendor_errors()
+        self._secret = settings.llm_api_key
 
     def _chat_messages(self, messages: Sequence[tuple[str, str]]) -> list[object]:
         from llama_index.core.llms import ChatMessage
@@ -122,7 +130,7 @@ class LLMClient:
             response = self._llm.chat(self._chat_messages(messages), max_tokens=max_tokens)
             text = response.message.content
         except self._errors as exc:
-            raise LLMError(f"the LLM server failed ({_short(exc)})", model=self.model) from exc
+            raise LLMError(f"the LLM server failed ({_short(exc, self._secret)})", model=self.model) from exc
         if not text or not text.strip():
             raise LLMError("the LLM server sent an empty reply", model=self.model)
         return str(text).strip()
@@ -138,7 +146,7 @@ class LLMClient:
                     got = True
                     yield response.delta
         except self._errors as exc:
-            raise LLMError(f"the LLM server failed ({_short(exc)})", model=self.model) from exc
+            raise LLMError(f"the LLM server failed ({_short(exc, self._secret)})", model=self.model) from exc
         if not got:
             raise LLMError("the LLM server sent an empty reply", model=self.model)
 

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 
 QUESTION = "how many US troops are in Iraq?"
 FIGURE = "roughly 2,500"
+GOOD_SHORT = "Roughly 2,500 U.S. troops are stationed in Iraq [{a}]. They advise Iraqi forces [{a}]."
 STREAMED = (
     "Roughly 2,500 U.S. troops are stationed in Iraq [{a}]. Some 9,000 contractors also remain there [{a}]. "
     "They are tasked with advising and training Iraqi forces [{a}]. Talks on their future role continue in "
@@ -122,9 +123,10 @@ def test_llm_failure_sends_the_extractive_answer(bot, llm, qa, reply):
     qa.conversations.forget("82")  # a fresh question, not a follow-up of the previous case
     llm.script(reply)
     emulator.send(QUESTION, user=82)
-    [answer] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 82, timeout=30)
-    assert answer.params["text"].startswith("Presently, there are roughly 2,500 U.S. troops")
-    assert "<b>Sources</b>" in answer.params["text"] and "reply_markup" in answer.params
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 82 and "reply_markup" in p, timeout=30)
+    parts = [c.params["text"] for c in _shown(emulator, 82)]  # a long answer comes in several parts
+    assert parts[0].startswith("Presently, there are roughly 2,500 U.S. troops")
+    assert "<b>Sources</b>" in "".join(parts)
     assert len(llm.requests) == 1 and not [c for c in emulator.calls if c.method == "editMessageText"]
 
 
@@ -133,9 +135,9 @@ def test_stream_that_stalls_after_a_verified_sentence_ends_as_the_extractive_ans
     llm.script(cited(STREAMED, Reply(stall_after=14), a=FIGURE, b="future role"))
     emulator.send(QUESTION, user=83)
     [final] = emulator.wait_for(
-        "editMessageText", lambda p: p["chat_id"] == 83 and "reply_markup" in p, timeout=30
+        "editMessageText", lambda p: p["chat_id"] == 83 and "parse_mode" in p, timeout=30
     )
-    [partial] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 83)
+    partial = _shown(emulator, 83)[0]
     assert partial.params["text"] == "Roughly 2,500 U.S. troops are stationed in Iraq. [1] …"
     assert final.params["text"].startswith("Presently, there are roughly 2,500 U.S. troops")
     assert final.at - partial.at >= 0.95
@@ -146,3 +148,16 @@ def test_unanswerable_question_is_refused_without_asking_the_llm(bot, llm):
     emulator.send("What is the capital of Peru?", user=84)
     [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 84)
     assert "couldn't find an answer" in reply.params["text"] and not llm.requests
+
+
+def test_final_edit_rejected_as_html_is_made_as_plain_text(bot, llm, qa):
+    emulator = bot()
+    qa.conversations.forget("85")
+    emulator.fail("editMessageText", 400, when=lambda p: p.get("parse_mode") == "HTML")
+    llm.script(cited(GOOD_SHORT, Reply(piece_delay_s=0.02), a=FIGURE))
+    emulator.send(QUESTION, user=85)
+    [final] = emulator.wait_for(
+        "editMessageText", lambda p: p["chat_id"] == 85 and "Sources" in p["text"], timeout=30
+    )
+    assert "parse_mode" not in final.params and "Sources\n[1]" in final.params["text"]
+    assert final.params["text"].startswith("Roughly 2,500 U.S. troops are stationed in Iraq. [1]")

@@ -124,7 +124,7 @@ def test_sentence_with_a_hallucinated_number_is_dropped(llm_qa, llm, caplog):
         Reply(body=b'{"choices": [{"message": '),  # malformed JSON
         Reply(body=b'{"object": "error"}'),  # JSON that is not a completion
         Reply(status=500, body=b'{"error": {"message": "model crashed"}}'),
-        Reply(status=401, body=b'{"error": {"message": "bad key"}}'),
+        Reply(status=401, body=json.dumps({"error": {"message": f"Incorrect API key provided: {KEY}"}}).encode()),
         Reply(""),  # empty content
     ],
     ids=[
