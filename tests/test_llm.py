@@ -124,7 +124,9 @@ def test_sentence_with_a_hallucinated_number_is_dropped(llm_qa, llm, caplog):
         Reply(body=b'{"choices": [{"message": '),  # malformed JSON
         Reply(body=b'{"object": "error"}'),  # JSON that is not a completion
         Reply(status=500, body=b'{"error": {"message": "model crashed"}}'),
-        Reply(status=401, body=json.dumps({"error": {"message": f"Incorrect API key provided: {KEY}"}}).encode()),
+        Reply(
+            status=401, body=json.dumps({"error": {"message": f"Incorrect API key provided: {KEY}"}}).encode()
+        ),
         Reply(""),  # empty content
     ],
     ids=[
@@ -303,7 +305,7 @@ def test_real_llm_server_answers_or_falls_back(seed_qa, monkeypatch):
         embedder=seed_qa.embedder,
     )
     answer = qa.ask(QUESTION)
-    assert answer.mode in ("llm", "llm-fallback") and "2,500" in answer.answer
+    assert answer.mode in ("llm", "llm-fallback") and ("2,500" in answer.answer or "2500" in answer.answer)
     assert len(answer.answer) <= 500
 
 
