@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes from scratch")
     parser.add_argument("--table", action="store_true", help="print the tables of the last run and exit")
     args = parser.parse_args(argv)
+    names = ["seed", "squad"] if args.set == "all" else [args.set]
+    if args.table:
+        for name in names:
+            last = RESULTS / f"quality-{name}.json"
+            print(table(json.loads(last.read_text(encoding="utf-8"))) if last.is_file() else f"no {last}")
+        return 0
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent (question sets and SQuAD live there)")
         return 0
@@ -64,11 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.runtime import configure
 
     configure()
-    for name in ["seed", "squad"] if args.set == "all" else [args.set]:
-        last = RESULTS / f"quality-{name}.json"
-        if args.table:
-            print(table(json.loads(last.read_text(encoding="utf-8"))) if last.is_file() else f"no {last}")
-            continue
+    for name in names:
         source = SEED_QUESTIONS if name == "seed" else SQUAD
         if not source.is_file():
             print(f"skipped {name}: {source} is absent")
