@@ -23,7 +23,8 @@ QUESTION = "How many US troops are in Iraq?"
 FIGURE = "roughly 2,500"  # the extractive answer's sentence; the double cites the source holding it
 GOOD = "Roughly 2,500 U.S. troops are stationed in Iraq [{a}], where they advise and train Iraqi forces."
 KEY = "sk-test-double-secret-0123456789"
-REAL_LLM = os.environ.get("LLM_BASE_URL")  # read before isolated_env clears it
+# Read at import, before the isolated_env fixture clears newsqa's variables.
+REAL_LLM = {k: os.environ.get(k, "") for k in ("LLM_BASE_URL", "LLM_MODEL", "LLM_API_KEY", "LLM_TIMEOUT_S")}
 
 
 @pytest.fixture(scope="module")
@@ -285,25 +286,16 @@ def test_eval_llm_reports_the_share_of_verified_answers(seed_qa, llm, monkeypatc
     assert refused.exit_code == 2 and "--llm needs LLM_BASE_URL and LLM_MODEL" in refused.output
 
 
-@pytest.mark.skipif(not REAL_LLM, reason="set LLM_BASE_URL (and LLM_MODEL) to test a real LLM server")
+@pytest.mark.skipif(
+    not REAL_LLM["LLM_BASE_URL"], reason="set LLM_BASE_URL (and LLM_MODEL) to test a real LLM server"
+)
 def test_real_llm_server_answers_or_falls_back(seed_qa, monkeypatch):
     from tests.conftest import _real_connect
 
     monkeypatch.setattr("socket.socket.connect", _real_connect)
-    real = Settings.load(
-        env={k: os.environ.get(k, "") for k in ("LLM_MODEL", "LLM_API_KEY")}
-        | {"LLM_BASE_URL": str(REAL_LLM)},
-        env_file=None,
-    )
-    qa = QA(
-        replace(
-            seed_qa.settings,
-            llm_base_url=real.llm_base_url,
-            llm_model=real.llm_model,
-            llm_api_key=real.llm_api_key,
-        ),
-        embedder=seed_qa.embedder,
-    )
+    real = Settings.load(env=REAL_LLM, env_file=None)
+    llm_fields = ("llm_base_url", "llm_model", "llm_api_key", "llm_timeout_s")
+    qa = QA(replace(seed_qa.settings, **{f: getattr(real, f) for f in llm_fields}), embedder=seed_qa.embedder)
     answer = qa.ask(QUESTION)
     assert answer.mode in ("llm", "llm-fallback") and ("2,500" in answer.answer or "2500" in answer.answer)
     assert len(answer.answer) <= 500
