@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
+import httpx
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
@@ -16,6 +17,7 @@ from bot.tgbot.render import MAX_MESSAGE, plain_text, split_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_RESPONSE_LOST = (httpx.RemoteProtocolError, httpx.ReadError)
 RETRY_DELAY_S = 1.0
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for about 5 s
 
@@ -25,11 +27,15 @@ def _rejected_html(exc: BadRequest) -> bool:
 
 
 async def _once_more(call: Callable[[], Awaitable[T]]) -> T:
-    """Call; after a network error (not a rejection, not an ambiguous timeout) wait and call again."""
+    """Call; after a network error (not a rejection, not an ambiguous timeout) wait and call again.
+
+    A connection dropped after the request went out is ambiguous too: Telegram may have sent the
+    message, and the Bot API has no idempotency key, so resending could answer twice. Not retried.
+    """
     try:
         return await call()
     except NetworkError as exc:
-        if isinstance(exc, (BadRequest, TimedOut)):
+        if isinstance(exc, (BadRequest, TimedOut)) or isinstance(exc.__cause__, _RESPONSE_LOST):
             raise
         log.warning("Telegram request failed (%s); retrying once", exc)
         await asyncio.sleep(RETRY_DELAY_S)
