@@ -17,7 +17,7 @@ from typing import Any
 
 from index.chunking import Chunker, embedding_text
 from index.errors import NewsqaError, ReindexBusyError, ReindexError
-from index.reader import read_corpus
+from index.reader import scan_corpus
 from index.store import CHUNK_PREFIX, ChromaStore, record_id, source_of, version_of
 from index.types import Article, Chunk, Progress, ReindexSummary
 
@@ -75,11 +75,16 @@ class Indexer:
     ) -> ReindexSummary:
         started = time.perf_counter()
         report = progress or (lambda p: None)
-        articles, skipped = read_corpus(self.corpus_dir)
+        state = self.store.read_state()
+        full = rebuild or state is None or state.get("config") != self.config
+        # A file whose bytes still hash to its indexed sha256 is not parsed again: on a large corpus
+        # parsing and cleaning every file would cost more than the change being indexed.
+        old_docs = {} if full or state is None else state["documents"]
+        known = {source: doc.get("sha256", "") for source, doc in old_docs.items()}
+        articles, unchanged, skipped = scan_corpus(self.corpus_dir, known)
         for warning in skipped:
             log.debug("%s", warning)  # callers show summary.skipped to the user
-        state = self.store.read_state()
-        plan = self._plan(articles, state, rebuild)
+        plan = self._plan(articles, unchanged, state, full)
         if not plan.full and not plan.to_embed and not plan.removed:
             self._collect_garbage(state)
             return self._summary(plan, state, skipped, 0, started)
@@ -101,15 +106,16 @@ class Indexer:
         self._drop_superseded(plan, state)
         return self._summary(plan, new_state, skipped, len(embedded["chunks"]), started)
 
-    def _plan(self, articles: list[Article], state: dict[str, Any] | None, rebuild: bool) -> Plan:
-        full = rebuild or state is None or state.get("config") != self.config
+    def _plan(
+        self, articles: list[Article], hashed: dict[str, str], state: dict[str, Any] | None, full: bool
+    ) -> Plan:
+        """`articles` were read; `hashed` (source → sha256) were only hashed: they are unchanged."""
         old = {} if state is None else state.get("documents", {})
-        current = {a.source for a in articles}
+        current = {a.source for a in articles} | set(hashed)
         added = [a for a in articles if a.source not in old]
         updated = [a for a in articles if a.source in old and old[a.source]["version"] != _version(a)]
-        unchanged = [
-            a.source for a in articles if a.source in old and old[a.source]["version"] == _version(a)
-        ]
+        same = {a.source for a in articles if a.source in old and old[a.source]["version"] == _version(a)}
+        unchanged = sorted(set(hashed) | same)
         removed = [s for s in old if s not in current]
         return Plan(added, updated, removed, unchanged, full, list(articles))
 
@@ -159,6 +165,9 @@ class Indexer:
                 }
             elif article.source in old_docs:
                 documents[article.source] = old_docs[article.source]
+        for source in plan.unchanged:  # hashed, not read: not in `articles`
+            if source not in documents and source in old_docs:
+                documents[source] = old_docs[source]
         return {
             "generation": generation,
             "collection": collection,
@@ -202,6 +211,8 @@ class Indexer:
         for name in self.store.chunk_collections():
             if name != live:
                 self.store.drop(name)
+        if self.store.count(live) == sum(int(d["chunks"]) for d in state["documents"].values()):
+            return  # nothing left over (listing every record id costs seconds on a large index)
         versions = {s: d["version"] for s, d in state["documents"].items()}
         orphans = [
             rid for rid in self.store.record_ids(live) if versions.get(source_of(rid)) != version_of(rid)

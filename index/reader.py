@@ -19,10 +19,12 @@ import json
 import os
 import re
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from index.clean import clean_html, clean_text
 from index.errors import CorpusError
+from index.sentences import split_sentences
 from index.types import Article
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
@@ -32,6 +34,7 @@ _URL_KEYS = ("url", "link", "source_url", "canonical_url")
 _PUBLISHED_KEYS = ("published", "published_at", "date", "pubdate")
 _SITE_KEYS = ("source", "site", "publication")
 _CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13} | {127})
+_CONTROL_DELETE = bytes(sorted(_CONTROL_BYTES))  # for bytes.translate: counting them in C
 
 
 class UnreadableFile(CorpusError):
@@ -45,23 +48,46 @@ class UnreadableFile(CorpusError):
 
 def read_corpus(corpus_dir: Path, *, max_bytes: int = 10_000_000) -> tuple[list[Article], list[str]]:
     """Every readable article under `corpus_dir`, and one warning per file skipped."""
+    articles, _, warnings = scan_corpus(corpus_dir, {}, max_bytes=max_bytes)
+    return articles, warnings
+
+
+def scan_corpus(
+    corpus_dir: Path, known: Mapping[str, str], *, max_bytes: int = 10_000_000
+) -> tuple[list[Article], dict[str, str], list[str]]:
+    """Like `read_corpus`, but a file whose sha256 is still `known[source]` is hashed, not parsed.
+
+    Returns the articles read, the unchanged sources (source → sha256) and the warnings. Parsing
+    and cleaning are most of what reading costs, and an incremental reindex needs them only for
+    new and changed files.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.exists():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist", path=str(corpus_dir))
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path {corpus_dir} is not a folder", path=str(corpus_dir))
     articles: list[Article] = []
+    unchanged: dict[str, str] = {}
     warnings: list[str] = []
     for path in _walk(corpus_dir, warnings):
         try:
-            articles.append(read_article(path, corpus_dir, max_bytes=max_bytes))
+            source, raw, sidecar_raw, sha256 = _read_raw(path, corpus_dir, max_bytes)
+            if known.get(source) == sha256:
+                unchanged[source] = sha256
+            else:
+                articles.append(_article(Path(path), source, raw, sidecar_raw, sha256))
         except UnreadableFile as exc:
             warnings.append(f"skipped {exc.source}: {exc.reason}")
-    return articles, warnings
+    return articles, unchanged, warnings
 
 
 def read_article(path: Path, corpus_dir: Path, *, max_bytes: int = 10_000_000) -> Article:
     """One article file; raises `UnreadableFile` with the reason it cannot be used."""
+    return _article(Path(path), *_read_raw(path, corpus_dir, max_bytes))
+
+
+def _read_raw(path: Path, corpus_dir: Path, max_bytes: int) -> tuple[str, bytes, bytes | None, str]:
+    """(source, file bytes, sidecar bytes or None, sha256 over both)."""
     try:
         source = _relative(path, corpus_dir)
     except ValueError:
@@ -70,16 +96,22 @@ def read_article(path: Path, corpus_dir: Path, *, max_bytes: int = 10_000_000) -
     raw = _read_inside(Path(path), root, source, max_bytes)
     digest = hashlib.sha256(raw)
     sidecar_path = Path(path).with_name(Path(path).name + SIDECAR_SUFFIX)
-    sidecar: dict[str, str] = {}
+    sidecar_raw = None
     if os.path.lexists(sidecar_path):
         sidecar_raw = _read_inside(sidecar_path, root, source + SIDECAR_SUFFIX, max_bytes)
-        sidecar = _parse_sidecar(sidecar_raw, source + SIDECAR_SUFFIX)
         digest.update(b"\0sidecar\0" + sidecar_raw)
+    return source, raw, sidecar_raw, digest.hexdigest()
+
+
+def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha256: str) -> Article:
+    sidecar = {} if sidecar_raw is None else _parse_sidecar(sidecar_raw, source + SIDECAR_SUFFIX)
     text = _decode(raw, source)
-    title, body, meta = _parse(text, Path(path).suffix.lower())
+    title, body, meta = _parse(text, path.suffix.lower())
     meta.update(sidecar)
-    title = " ".join((meta.get("title") or title).split()) or Path(path).stem
-    if not _is_lede(title):
+    title = " ".join((meta.get("title") or title).split()) or path.stem
+    if _is_lede(title):
+        title = _headline_from_lede(title)  # the lede itself stays in the body
+    else:
         body = _drop_repeated_title(body, title)
     body = clean_text(body)
     if not body:
@@ -88,7 +120,7 @@ def read_article(path: Path, corpus_dir: Path, *, max_bytes: int = 10_000_000) -
         source=source,
         title=title,
         text=body,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         url=meta.get("url"),
         published=meta.get("published"),
         site=meta.get("site"),
@@ -178,7 +210,8 @@ def _human(size: int) -> str:
 def _decode(raw: bytes, source: str) -> str:
     if not raw.strip():
         raise UnreadableFile(source, "empty file")
-    control = sum(byte in _CONTROL_BYTES for byte in raw[:65536])
+    head = raw[:65536]
+    control = len(head) - len(head.translate(None, _CONTROL_DELETE))
     if b"\0" in raw or control > 0.05 * min(len(raw), 65536):
         raise UnreadableFile(source, "binary file")
     try:
@@ -229,6 +262,14 @@ def _parse(text: str, suffix: str) -> tuple[str, str, dict[str, str]]:
     first = first.strip()
     # Dropping a lede that stands in for the title would lose the article's main facts.
     return first, (first + "\n\n" if _is_lede(first) else "") + rest, meta
+
+
+def _headline_from_lede(lede: str, limit: int = 90) -> str:
+    """A citation-sized title for an article that starts with its lede: its first words."""
+    first = split_sentences(lede)[0] if lede else lede
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _is_lede(first_line: str) -> bool:

@@ -15,6 +15,7 @@ from index.chunking import Chunker
 from index.config import Settings
 from index.conversation import Conversations
 from index.errors import (
+    EmbeddingError,
     IndexCorruptError,
     IndexNotFoundError,
     QuestionError,
@@ -102,6 +103,20 @@ class QA:
                     self._llm = LLMAnswerer(LLMClient(self.settings))
         return self._llm
 
+    def _load_model_in_background(self) -> None:
+        """First question: load the model while the index opens (on 2+ cores the two overlap)."""
+        load = getattr(self.embedder, "load", None)
+        if load is None:
+            return
+
+        def preload() -> None:
+            try:
+                load()
+            except EmbeddingError:
+                log.debug("model preload failed; the question will load it again", exc_info=True)
+
+        threading.Thread(target=preload, name="newsqa-model-load", daemon=True).start()
+
     def has_index(self) -> bool:
         return self.store.read_state() is not None
 
@@ -119,7 +134,7 @@ class QA:
             with self._open_lock:
                 current = self._snapshot
                 if current is None or int(state["generation"]) != current.generation:
-                    current = Snapshot.load(self.store, state)
+                    current = Snapshot.load(self.store, state, previous=current)
                     self._snapshot = current
         return current
 
@@ -156,6 +171,8 @@ class QA:
         asked = clean_question(question, self.settings.max_question_chars)
         resolved, condensed = self._resolve(chat_id, asked)
         t_resolved = time.perf_counter()
+        if self._snapshot is None:
+            self._load_model_in_background()
         snapshot = self.snapshot()
         t_open = time.perf_counter()
         embedding = self.embedder.get_query_embedding(resolved)

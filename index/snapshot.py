@@ -38,16 +38,25 @@ class Snapshot:
         return cls(0, "", {}, {}, [], LexicalIndex([]), {})
 
     @classmethod
-    def load(cls, store: ChromaStore, state: dict[str, Any]) -> Snapshot:
-        """Read the live chunks of `state` and build the lexical index over them."""
+    def load(cls, store: ChromaStore, state: dict[str, Any], previous: Snapshot | None = None) -> Snapshot:
+        """Read the live chunks of `state` and build the lexical index over them.
+
+        Given the `previous` snapshot of the same collection, only the chunks of articles whose
+        version changed are read from the store (a record's content never changes under its id).
+        """
         documents = state.get("documents", {})
         versions = {source: doc["version"] for source, doc in documents.items()}
         collection = state["collection"]
-        live = [
-            chunk
-            for record, chunk in store.records(collection)
-            if versions.get(chunk.source) == version_of(record)
-        ]
+        texts: dict[str, str] = {}
+        if previous is not None and previous.collection == collection:
+            changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
+            wanted = [f"{s}#{n}@{versions[s]}" for s in changed for n in range(int(documents[s]["chunks"]))]
+            records = store.records(collection, wanted)
+            live = [c for c in previous.chunks if previous.versions.get(c.source) == versions.get(c.source)]
+            texts = {s: t for s, t in previous.article_texts.items() if s in versions and s not in changed}
+        else:
+            records, live = store.records(collection), []
+        live += [chunk for record, chunk in records if versions.get(chunk.source) == version_of(record)]
         live.sort(key=lambda c: (c.source, c.n))
         return cls(
             generation=int(state.get("generation", 0)),
@@ -56,7 +65,7 @@ class Snapshot:
             documents=documents,
             chunks=live,
             lexical=LexicalIndex([embedding_text(c) for c in live]),
-            article_texts=_article_texts(live),
+            article_texts=texts | _article_texts([c for c in live if c.source not in texts]),
         )
 
 

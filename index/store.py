@@ -244,9 +244,17 @@ class ChromaStore:
         sims = result.similarities or [0.0] * len(out)
         return [(rid, chunk, float(sim)) for (rid, chunk, _), sim in zip(out, sims, strict=False)]
 
-    def records(self, name: str) -> Iterator[tuple[str, Chunk]]:
-        """Every record of a collection: (record id, chunk)."""
+    def records(self, name: str, ids: list[str] | None = None) -> Iterator[tuple[str, Chunk]]:
+        """Every record of a collection, or those of `ids` that exist: (record id, chunk)."""
         collection = self._collection(name)
+        if ids is not None:
+            for start in range(0, len(ids), _PAGE):
+                got = self.call(
+                    "read", collection.get, ids=ids[start : start + _PAGE], include=["documents", "metadatas"]
+                )
+                for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                    yield rid, _chunk_from(meta or {}, doc or "")
+            return
         offset = 0
         while True:
             got = self.call(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import CorpusError
-from index.reader import UnreadableFile, read_article, read_corpus
+from index.reader import UnreadableFile, read_article, read_corpus, scan_corpus
 
 SEED = Path(__file__).resolve().parents[1] / "corpus"
 BODY = "Iraq and the United States began talks on Monday about the future of US troops.\n"
@@ -278,3 +278,15 @@ def test_fifo_named_like_an_article_is_skipped_without_blocking(tmp_path: Path) 
     articles, warnings = read_corpus(tmp_path)
     assert [a.source for a in articles] == ["good.txt"]
     assert warnings == ["skipped pipe.txt: not a regular file"]
+
+
+def test_scan_corpus_only_hashes_files_whose_sha256_is_known(tmp_path: Path) -> None:
+    write(tmp_path / "same.txt", "Same title\n\n" + BODY)
+    write(tmp_path / "edited.txt", "Edited title\n\n" + BODY)
+    write(tmp_path / "bad.txt", b"Title\n\n\xff\xfe broken")
+    articles, _ = read_corpus(tmp_path)
+    known = {a.source: a.sha256 for a in articles} | {"edited.txt": "0" * 64, "bad.txt": "0" * 64}
+    read, unchanged, warnings = scan_corpus(tmp_path, known)
+    assert [a.source for a in read] == ["edited.txt"]
+    assert unchanged == {"same.txt": next(a.sha256 for a in articles if a.source == "same.txt")}
+    assert warnings == ["skipped bad.txt: not valid UTF-8 (byte 0xff at offset 7)"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import ReindexError
+from index.snapshot import Snapshot
 from index.store import ChromaStore, source_of, version_of
 
 from .conftest import BOTH_STORES, ROOT
@@ -69,6 +70,22 @@ def test_reindex_embeds_only_new_and_changed_articles(make_qa, corpus):
     assert 0 < summary.embedded < summary.chunks
     assert "13,500" in qa.ask("How many US troops are in Kuwait?").answer
     _assert_consistent(qa, corpus)
+
+
+def test_snapshot_after_an_incremental_reindex_equals_a_fresh_load(make_qa, corpus):
+    qa = make_qa(corpus)
+    qa.reindex()
+    qa.ask("How many US troops are in Iraq?")  # the snapshot the next one is built from
+    first, second = sorted(corpus.glob("00*.txt"))[:2]
+    first.write_text(first.read_text(encoding="utf-8") + "\nA closing paragraph.\n", encoding="utf-8")
+    second.unlink()
+    _article(corpus / "new" / "kuwait.txt", "Kuwait base expands", "About 13,500 US troops are in Kuwait.")
+    qa.reindex()
+    reloaded = qa.snapshot()
+    fresh = Snapshot.load(qa.store, qa.store.read_state())
+    assert reloaded.chunks == fresh.chunks
+    assert reloaded.article_texts == fresh.article_texts
+    assert reloaded.lexical.search("troops in Kuwait", 5) == fresh.lexical.search("troops in Kuwait", 5)
 
 
 @BOTH_STORES
