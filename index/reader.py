@@ -24,6 +24,7 @@ from pathlib import Path
 
 from index.clean import clean_html, clean_text
 from index.errors import CorpusError
+from index.sentences import split_sentences
 from index.types import Article
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
@@ -108,7 +109,9 @@ def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha
     title, body, meta = _parse(text, path.suffix.lower())
     meta.update(sidecar)
     title = " ".join((meta.get("title") or title).split()) or path.stem
-    if not _is_lede(title):
+    if _is_lede(title):
+        title = _headline_from_lede(title)  # the lede itself stays in the body
+    else:
         body = _drop_repeated_title(body, title)
     body = clean_text(body)
     if not body:
@@ -259,6 +262,14 @@ def _parse(text: str, suffix: str) -> tuple[str, str, dict[str, str]]:
     first = first.strip()
     # Dropping a lede that stands in for the title would lose the article's main facts.
     return first, (first + "\n\n" if _is_lede(first) else "") + rest, meta
+
+
+def _headline_from_lede(lede: str, limit: int = 90) -> str:
+    """A citation-sized title for an article that starts with its lede: its first words."""
+    first = split_sentences(lede)[0] if lede else lede
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _is_lede(first_line: str) -> bool:
