@@ -24,6 +24,11 @@ MAX_ANSWER_CHARS = 500
 # Share of the question's IDF mass the best sentence (with its context) must cover;
 # calibrated on a held-apart SQuAD dev sample (seed 7), not on the questions it is scored on.
 MIN_COVERAGE = 0.3
+UNKNOWN_WEIGHT = 0.5
+YEAR = re.compile(r"(1[6-9]|20)\d\d")  # "until 2026" is a date, not a count
+STRICT_KINDS = frozenset({"number", "date"})
+# When the question names something and the passage names it too, less of the rest needs covering.
+MIN_COVERAGE_NAMED = 0.2
 PASSAGES_READ = 12
 # A second sentence is quoted when it scores at least this share of the best one (or adds
 # missing terms): on SQuAD dev (seed 7) two sentences hold the answer 0.83 of the time, one 0.73.
@@ -45,6 +50,8 @@ class Candidate:
     score: float
     coverage: float
     covers: frozenset[str]  # the question's terms the sentence itself contains
+    fits: bool = True  # holds the kind of thing asked for
+    grounded: bool = True  # its passage (counts, dates) or article names what the question names
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ def _numbers(text: str) -> set[str]:
 
 def _has_kind(kind: str, sentence: str, question: Question) -> bool:
     if kind == "number":
-        return bool(_numbers(sentence) - _numbers(question.text))
+        return bool({n for n in _numbers(sentence) if not YEAR.fullmatch(n)} - _numbers(question.text))
     if kind == "date":
         return bool(DATE.search(sentence))
     if kind in ("person", "place"):
@@ -90,10 +97,13 @@ def _covered(question: Question, idf: dict[str, float], text_stems: frozenset[st
 
 
 def term_weights(question: Question, lexical: LexicalIndex) -> dict[str, float]:
-    """IDF of each question term; words the corpus never uses (typos, chatter) weigh nothing,
-    unless they name something (an absent name is handled by the entity check)."""
+    """IDF of each question term. A word the corpus never uses weighs UNKNOWN_WEIGHT of its IDF:
+    it is what the corpus does not talk about ("population"), or a typo."""
     named = set(stems(" ".join(question.entities)))
-    return {t: lexical.idf(t) if lexical.known(t) or t in named else 0.0 for t in question.terms}
+    return {
+        t: lexical.idf(t) * (1.0 if lexical.known(t) or t in named else UNKNOWN_WEIGHT)
+        for t in question.terms
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -112,33 +122,43 @@ def passage_coverage(question: Question, passages: list[Passage], lexical: Lexic
     }
 
 
-def candidates(question: Question, passages: list[Passage], lexical: LexicalIndex) -> list[Candidate]:
-    """Every sentence of the first passages, scored, best first."""
+def _grounded(question: Question, scope_folded: str) -> bool:
+    """The scope (passage or article, folded) names what the question names: "How many troops does
+    Russia have in Syria?" is not answered from a passage about Iraq."""
+    missing = [e for e in question.entities if not name_parts_mentioned(scope_folded, e)]
+    return not missing or (len(question.entities) >= 3 and len(missing) == 1)
+
+
+def candidates(
+    question: Question,
+    passages: list[Passage],
+    lexical: LexicalIndex,
+    article_text: Callable[[str], str] = lambda source: "",
+) -> list[Candidate]:
+    """Every sentence of the first passages, scored, best first; `article_text` as for extract()."""
     idf = term_weights(question, lexical)
     found: list[Candidate] = []
     for rank, passage in enumerate(passages[:PASSAGES_READ]):
         sentences = cached_sentences(passage.chunk.text)
         own_stems = [sentence_stems(s) for s in sentences]
         title_stems = sentence_stems(passage.chunk.title)
+        passage_folded = fold(f"{passage.chunk.title}\n{passage.chunk.text}")
         for i, sentence in enumerate(sentences):
             own = _covered(question, idf, own_stems[i])
             near = set().union(*own_stems[max(0, i - 1) : i + 2]) | title_stems
             context = _covered(question, idf, near)
             coverage = 0.75 * own + 0.25 * context
             fits = _has_kind(question.kind, sentence, question)
+            # A count or a date must come from a passage that itself names what was asked about.
+            scope = passage_folded if question.kind in STRICT_KINDS else article_text(passage.chunk.source)
+            grounded = _grounded(question, scope)
             score = coverage * (1.0 if fits else 0.55) + RANK_PRIOR / (rank + 1)
             if len(sentence) < 25 or len(sentence) > 600:
                 score *= 0.7  # headings, captions, run-on fragments
             covers = frozenset(t for t in question.terms if t in own_stems[i])
-            found.append(Candidate(sentence, passage, i, score, coverage, covers))
+            found.append(Candidate(sentence, passage, i, score, coverage, covers, fits, grounded))
     found.sort(key=lambda c: -c.score)
     return found
-
-
-def _entities_present(question: Question, text: str) -> bool:
-    """Whether an article (lower-cased, normalised) names the question's key entities."""
-    missing = [e for e in question.entities if not name_parts_mentioned(text, e)]
-    return not missing or (len(question.entities) >= 3 and len(missing) == 1)
 
 
 def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
@@ -180,11 +200,15 @@ def extract(
     article_text: Callable[[str], str],
 ) -> Extract:
     """The answer built from `passages`, or an abstention; `article_text` gives a source's whole text."""
-    usable = [p for p in passages if _entities_present(question, article_text(p.chunk.source))]
+    usable = [p for p in passages if _grounded(question, article_text(p.chunk.source))]
     if not question.terms or not usable:
         return Extract("", True, [], [])
-    ranked = candidates(question, usable, lexical)
-    if not ranked or ranked[0].coverage < MIN_COVERAGE:
+    ranked = candidates(question, usable, lexical, article_text)
+    ranked = [c for c in ranked if c.grounded]
+    if question.kind in STRICT_KINDS:
+        ranked = [c for c in ranked if c.fits]  # "how many" wants a number, "when" a date: or nothing
+    needed = MIN_COVERAGE_NAMED if question.entities else MIN_COVERAGE
+    if not ranked or ranked[0].coverage < needed:
         return Extract("", True, [], [])
     best = ranked[0]
     quoted = [best]

@@ -31,6 +31,13 @@ def test_troops_in_iraq_is_answered_with_2500_and_every_agreeing_source_cited(se
         "What is the capital of France?",
         "How many troops does the UK have in Estonia?",
         "What is the best recipe for chocolate cake?",
+        # Names the corpus knows, questions it does not answer: no borrowed figure, no guess.
+        "How many troops does Russia have in Syria?",
+        "How many US troops are in Syria?",
+        "How many Iraqi soldiers died in 2024?",
+        "What is the population of Iraq?",
+        "What did Lavrentyev say about Turkey?",
+        "Who won the Iraqi election?",
     ],
 )
 def test_questions_the_corpus_does_not_answer_are_abstained(seed_qa: QA, question: str):
