@@ -137,3 +137,12 @@ def seed_qa(
         _seeds[key] = qa = QA(settings, embedder=embedder)
         qa.reindex()
     return _seeds[key]
+
+
+@pytest.fixture
+def emulator() -> Iterator[object]:
+    """A Bot API emulator on 127.0.0.1 for one test (tests/botapi_emulator.py)."""
+    from .botapi_emulator import BotApiEmulator
+
+    with BotApiEmulator() as emu:
+        yield emu

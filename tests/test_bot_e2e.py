@@ -76,11 +76,6 @@ def qa(indexed: Settings) -> Iterator[GatedQA]:
     service.close()
 
 
-@pytest.fixture
-def emulator() -> Iterator[BotApiEmulator]:
-    with BotApiEmulator() as emu:
-        yield emu
-
 
 @pytest.fixture
 def start_bot(emulator: BotApiEmulator, qa: GatedQA, indexed: Settings,

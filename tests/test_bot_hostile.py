@@ -56,11 +56,6 @@ def qa(indexed: Settings) -> Iterator[QA]:
     service.close()
 
 
-@pytest.fixture
-def emulator() -> Iterator[BotApiEmulator]:
-    with BotApiEmulator() as emu:
-        yield emu
-
 
 @pytest.fixture
 def start_bot(

@@ -6,7 +6,6 @@ import json
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,11 @@ import pytest
 from bot.tgbot.app import build_application, run, serve
 from index.config import Settings
 from index.errors import ConfigError
-from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
+from tests.botapi_emulator import TOKEN, bot_thread
 
 pytestmark = pytest.mark.timeout(60)
 SECRET = "s3cret-Webhook_token"
 
-
-@pytest.fixture
-def emulator() -> Iterator[BotApiEmulator]:
-    with BotApiEmulator() as emu:
-        yield emu
 
 
 def _free_port() -> int:
