@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -15,6 +17,7 @@ from bm25s.tokenization import Tokenizer
 # bm25s logs every index build at DEBUG through its own handler level; keep it quiet.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
+_ARRAYS = ("data", "indices", "indptr")  # bm25s's sparse score matrix
 _ACRONYM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -55,6 +58,40 @@ class LexicalIndex:
             self._df = {term: int(df[i]) for term, i in vocab.items()}
         else:
             self._df = {}
+
+    def save(self, folder: Path) -> None:
+        """Write the index into `folder` for `load` (bm25s's save cannot write integer-id vocabularies)."""
+        if self.size == 0:
+            raise ValueError("an empty lexical index is not saved")
+        for name in _ARRAYS:
+            np.save(folder / f"bm25.{name}.npy", self._bm25.scores[name], allow_pickle=False)
+        vocab = [[int(k), int(v)] for k, v in self._bm25.vocab_dict.items()]
+        meta = {
+            "size": self.size,
+            "num_docs": int(self._bm25.scores["num_docs"]),
+            "vocab": vocab,
+            "df": self._df,
+        }
+        (folder / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        self._tokenizer.save_vocab(str(folder), "tokenizer.json")
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """The index `save` wrote into `folder`; OSError/ValueError/KeyError when it cannot be read."""
+        meta = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
+        index = cls([])
+        index.size, index._df = int(meta["size"]), dict(meta["df"])
+        index._tokenizer.load_vocab(str(folder), "tokenizer.json")
+        bm25 = index._bm25
+        bm25.load_scores(
+            str(folder), *(f"bm25.{name}.npy" for name in _ARRAYS), num_docs=int(meta["num_docs"])
+        )
+        bm25.vocab_dict = {int(k): int(v) for k, v in meta["vocab"]}
+        bm25.unique_token_ids_set = set(bm25.vocab_dict.values())
+        bm25.nonoccurrence_array = None  # the default method (lucene) has none
+        if index.size != bm25.scores["num_docs"] or len(bm25.scores["indptr"]) != len(bm25.vocab_dict) + 1:
+            raise ValueError("the saved lexical index is inconsistent")
+        return index
 
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         """Top `n` texts for `query`: (position in the input list, BM25 score), best first."""

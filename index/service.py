@@ -25,6 +25,7 @@ from index.errors import (
 from index.question import analyse
 from index.retrieve import rerank, retrieve
 from index.snapshot import Snapshot
+from index.snapshot_cache import SnapshotCache
 from index.types import Answer, Citation, Passage, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class QA:
         self._embedder = embedder
         self._store: Any = None
         self._snapshot: Snapshot | None = None
+        # Embedded only: a server's index is shared by machines (see index/snapshot_cache.py).
+        self._cache = None if settings.server_mode else SnapshotCache(settings.index_dir.resolve() / "cache")
         self._checked_at = 0.0
         self._open_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
@@ -134,7 +137,7 @@ class QA:
             with self._open_lock:
                 current = self._snapshot
                 if current is None or int(state["generation"]) != current.generation:
-                    current = Snapshot.load(self.store, state, previous=current)
+                    current = Snapshot.load(self.store, state, previous=current, cache=self._cache)
                     self._snapshot = current
         return current
 

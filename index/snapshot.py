@@ -15,6 +15,7 @@ from typing import Any
 from index.chunking import embedding_text
 from index.lexical import LexicalIndex
 from index.question import fold
+from index.snapshot_cache import SnapshotCache
 from index.store import ChromaStore, version_of
 from index.types import Chunk
 
@@ -49,15 +50,26 @@ class Snapshot:
         return cls(0, "", {}, {}, [], LexicalIndex([]), {})
 
     @classmethod
-    def load(cls, store: ChromaStore, state: dict[str, Any], previous: Snapshot | None = None) -> Snapshot:
+    def load(
+        cls,
+        store: ChromaStore,
+        state: dict[str, Any],
+        previous: Snapshot | None = None,
+        cache: SnapshotCache | None = None,
+    ) -> Snapshot:
         """Read the live chunks of `state` and build the lexical index over them.
 
         Given the `previous` snapshot of the same collection, only the chunks of articles whose
         version changed are read from the store (a record's content never changes under its id).
+        Given a `cache`, both come from it when it holds this state, and are saved to it otherwise.
         """
         documents = state.get("documents", {})
         versions = {source: doc["version"] for source, doc in documents.items()}
         collection = state["collection"]
+        generation = int(state.get("generation", 0))
+        saved = cache.load(state) if cache is not None else None
+        if saved is not None:
+            return cls(generation, collection, versions, documents, saved[0], saved[1], {})
         texts: dict[str, str] = {}
         if previous is not None and previous.collection == collection:
             changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
@@ -69,15 +81,10 @@ class Snapshot:
             records, live = store.records(collection), []
         live += [chunk for record, chunk in records if versions.get(chunk.source) == version_of(record)]
         live.sort(key=lambda c: (c.source, c.n))
-        return cls(
-            generation=int(state.get("generation", 0)),
-            collection=collection,
-            versions=versions,
-            documents=documents,
-            chunks=live,
-            lexical=LexicalIndex([embedding_text(c) for c in live]),
-            article_texts=texts,
-        )
+        lexical = LexicalIndex([embedding_text(c) for c in live])
+        if cache is not None:
+            cache.save(state, live, lexical)
+        return cls(generation, collection, versions, documents, live, lexical, texts)
 
 
 def _article_texts(chunks: list[Chunk]) -> dict[str, str]:

@@ -167,6 +167,7 @@ def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embed
 def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_path):
     qa = make_qa(corpus)
     before = qa.reindex()
+    qa.ask("How many US troops are in Iraq?")  # leaves a snapshot cache for the reopened QA
     qa.close()
     for i in range(300):  # one short chunk each: two embedding batches of 256
         _article(

@@ -1,0 +1,147 @@
+"""The snapshot cache in INDEX_DIR/cache: a new process skips reading chunks and building BM25."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.snapshot import Snapshot
+from index.snapshot_cache import SnapshotCache
+from index.store import ChromaStore
+from index.types import Answer
+
+QUESTIONS = [
+    "How many US troops are in Iraq?",
+    "Who is the Russian president's special representative for the Syrian settlement?",
+    "What did the central bank decide about interest rates?",
+]
+
+
+@pytest.fixture
+def store_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Collections whose chunks were read from the store (a cache hit reads none)."""
+    reads: list[str] = []
+    records = ChromaStore.records
+
+    def counting(self: ChromaStore, name: str, ids: list[str] | None = None):  # type: ignore[no-untyped-def]
+        reads.append(name)
+        return records(self, name, ids)
+
+    monkeypatch.setattr(ChromaStore, "records", counting)
+    return reads
+
+
+def _cached(index_dir: Path) -> list[Path]:
+    return sorted((index_dir / "cache").glob("snapshot-*"))
+
+
+def _untimed(answer: Answer) -> Answer:
+    return replace(answer, timings_ms={})
+
+
+def _same_snapshot(a: Snapshot, b: Snapshot) -> None:
+    assert a.chunks == b.chunks
+    assert (a.generation, a.collection, a.versions, a.documents) == (
+        b.generation,
+        b.collection,
+        b.versions,
+        b.documents,
+    )
+    for query in ["troops in Iraq", "Syrian settlement", "interest rates", "zebra", "the"]:
+        assert a.lexical.search(query, 10) == b.lexical.search(query, 10)
+    for stem in ["troop", "iraq", "bank", "zebra"]:
+        assert (a.lexical.known(stem), a.lexical.idf(stem)) == (b.lexical.known(stem), b.lexical.idf(stem))
+
+
+def test_a_new_process_answers_from_the_cache_as_from_the_store(make_qa, corpus, store_reads):
+    first = make_qa(corpus)
+    first.reindex()
+    answers = [first.ask(q) for q in QUESTIONS]
+    assert len(_cached(first.settings.index_dir)) == 1
+    store_reads.clear()
+
+    second = make_qa(corpus, first.settings.index_dir)
+    assert [_untimed(second.ask(q)) for q in QUESTIONS] == [_untimed(a) for a in answers]
+    assert store_reads == []  # the chunks came from the cache
+    fresh = Snapshot.load(second.store, second.store.read_state())
+    _same_snapshot(second.snapshot(), fresh)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "flip a byte in chunks.json",
+        "truncate bm25.data.npy",
+        "delete tokenizer.json",
+        "truncate manifest.json",
+    ],
+)
+def test_a_damaged_cache_is_ignored_and_saved_again(make_qa, corpus, store_reads, damage):
+    qa = make_qa(corpus)
+    qa.reindex()
+    expected = qa.ask(QUESTIONS[0]).answer
+    [folder] = _cached(qa.settings.index_dir)
+    action, _, name = damage.partition(" ")
+    path = folder / name.rpartition(" ")[2]
+    if action == "flip":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif action == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.unlink()
+    store_reads.clear()
+
+    reopened = make_qa(corpus, qa.settings.index_dir)
+    assert reopened.ask(QUESTIONS[0]).answer == expected
+    assert store_reads  # read from the store, not from the damaged cache
+    cache = SnapshotCache(qa.settings.index_dir / "cache")
+    state = qa.store.read_state()
+    saved = cache.load(state)
+    assert saved is not None  # saved anew
+    _same_snapshot(Snapshot.load(qa.store, state, cache=cache), Snapshot.load(qa.store, state))
+
+
+def test_a_cache_for_another_state_is_not_used(make_qa, corpus):
+    qa = make_qa(corpus)
+    qa.reindex()
+    qa.ask(QUESTIONS[0])
+    cache = SnapshotCache(qa.settings.index_dir / "cache")
+    state = qa.store.read_state()
+    assert cache.load(state) is not None
+    # Same generation, another document: e.g. a rebuild into a fresh folder with the same counter.
+    assert cache.load({**state, "updated_at": "2000-01-01T00:00:00Z"}) is None
+    [folder] = _cached(qa.settings.index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["generation"] == state["generation"]
+
+
+def test_a_reindex_in_another_process_invalidates_the_cache(make_qa, corpus, store_reads, monkeypatch):
+    reader = make_qa(corpus)
+    reader.reindex()
+    reader.ask(QUESTIONS[0])
+    [old] = _cached(reader.settings.index_dir)
+    (corpus / "kuwait.txt").write_text(
+        "Kuwait base expands\n\nAbout 13,500 US troops are stationed in Kuwait.\n", encoding="utf-8"
+    )
+    make_qa(corpus, reader.settings.index_dir).reindex()  # as another process would
+    store_reads.clear()
+
+    fresh = make_qa(corpus, reader.settings.index_dir)
+    assert "13,500" in fresh.ask("How many US troops are in Kuwait?").answer
+    assert store_reads  # the old generation's cache was not used
+    [new] = _cached(reader.settings.index_dir)
+    assert new != old and not old.exists()  # the old generation's cache was pruned
+    monkeypatch.setattr("index.service.STATE_CHECK_S", 0.0)  # the reader looks at the state again
+    assert "13,500" in reader.ask("How many US troops are in Kuwait?").answer
+
+
+def test_server_mode_keeps_no_cache_in_the_index_folder(make_qa, corpus, chroma_server):
+    qa = make_qa(corpus, **{**chroma_server.settings, "chroma_database": "snapshot_cache"})
+    qa.reindex()
+    assert qa.ask(QUESTIONS[0]).citations
+    assert not (qa.settings.index_dir / "cache").exists()
