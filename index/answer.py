@@ -5,7 +5,9 @@ No LLM. Each sentence of the top passages is scored by how much of the question'
 "how many", a date for "when", a name for "who"), and how well its passage was retrieved. The
 best sentence is the answer; sentences from other articles that state the same figure or say
 the same thing are cited too. The answerer abstains when the question's key names are absent
-from every candidate passage (Germany is not Iraq) or when no sentence covers enough of it.
+from every candidate article (Germany is not Iraq), when a "how many"/"when" question finds no
+passage that names what it asks about and holds a number/date (Syria's troops are not Iraq's), or
+when no sentence covers enough of the question.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ MAX_ANSWER_CHARS = 500
 # Share of the question's IDF mass the best sentence (with its context) must cover;
 # calibrated on a held-apart SQuAD dev sample (seed 7), not on the questions it is scored on.
 MIN_COVERAGE = 0.3
-UNKNOWN_WEIGHT = 0.5
-YEAR = re.compile(r"(1[6-9]|20)\d\d")  # "until 2026" is a date, not a count
-STRICT_KINDS = frozenset({"number", "date"})
-# When the question names something and the passage names it too, less of the rest needs covering.
+# When the question names something and the article names it too, less of the rest needs covering.
 MIN_COVERAGE_NAMED = 0.2
+# A question word the corpus never uses counts this share of its IDF: it is what the corpus does
+# not talk about ("population") or a typo.
+UNKNOWN_WEIGHT = 0.5
+# Kinds answered only by a sentence that holds the thing asked for, from a passage naming the subject.
+STRICT_KINDS = frozenset({"number", "date"})
+YEAR = re.compile(r"(1[6-9]|20)\d\d")  # "until 2026" is a date, not a count
 PASSAGES_READ = 12
 # A second sentence is quoted when it scores at least this share of the best one (or adds
 # missing terms): on SQuAD dev (seed 7) two sentences hold the answer 0.83 of the time, one 0.73.
@@ -51,7 +56,6 @@ class Candidate:
     coverage: float
     covers: frozenset[str]  # the question's terms the sentence itself contains
     fits: bool = True  # holds the kind of thing asked for
-    grounded: bool = True  # its passage (counts, dates) or article names what the question names
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,7 @@ def _covered(question: Question, idf: dict[str, float], text_stems: frozenset[st
 
 
 def term_weights(question: Question, lexical: LexicalIndex) -> dict[str, float]:
-    """IDF of each question term. A word the corpus never uses weighs UNKNOWN_WEIGHT of its IDF:
-    it is what the corpus does not talk about ("population"), or a typo."""
+    """IDF of each question term; a word the corpus never uses weighs UNKNOWN_WEIGHT of it."""
     named = set(stems(" ".join(question.entities)))
     return {
         t: lexical.idf(t) * (1.0 if lexical.known(t) or t in named else UNKNOWN_WEIGHT)
@@ -129,34 +132,24 @@ def _grounded(question: Question, scope_folded: str) -> bool:
     return not missing or (len(question.entities) >= 3 and len(missing) == 1)
 
 
-def candidates(
-    question: Question,
-    passages: list[Passage],
-    lexical: LexicalIndex,
-    article_text: Callable[[str], str] = lambda source: "",
-) -> list[Candidate]:
-    """Every sentence of the first passages, scored, best first; `article_text` as for extract()."""
-    idf = term_weights(question, lexical)
+def candidates(question: Question, passages: list[Passage], idf: dict[str, float]) -> list[Candidate]:
+    """Every sentence of the first passages, scored, best first; `idf` from term_weights()."""
     found: list[Candidate] = []
     for rank, passage in enumerate(passages[:PASSAGES_READ]):
         sentences = cached_sentences(passage.chunk.text)
         own_stems = [sentence_stems(s) for s in sentences]
         title_stems = sentence_stems(passage.chunk.title)
-        passage_folded = fold(f"{passage.chunk.title}\n{passage.chunk.text}")
         for i, sentence in enumerate(sentences):
             own = _covered(question, idf, own_stems[i])
             near = set().union(*own_stems[max(0, i - 1) : i + 2]) | title_stems
             context = _covered(question, idf, near)
             coverage = 0.75 * own + 0.25 * context
             fits = _has_kind(question.kind, sentence, question)
-            # A count or a date must come from a passage that itself names what was asked about.
-            scope = passage_folded if question.kind in STRICT_KINDS else article_text(passage.chunk.source)
-            grounded = _grounded(question, scope)
             score = coverage * (1.0 if fits else 0.55) + RANK_PRIOR / (rank + 1)
             if len(sentence) < 25 or len(sentence) > 600:
                 score *= 0.7  # headings, captions, run-on fragments
             covers = frozenset(t for t in question.terms if t in own_stems[i])
-            found.append(Candidate(sentence, passage, i, score, coverage, covers, fits, grounded))
+            found.append(Candidate(sentence, passage, i, score, coverage, covers, fits))
     found.sort(key=lambda c: -c.score)
     return found
 
@@ -172,10 +165,9 @@ def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
 
 
 def _complement(
-    best: Candidate, ranked: list[Candidate], question: Question, lexical: LexicalIndex
+    best: Candidate, ranked: list[Candidate], question: Question, idf: dict[str, float]
 ) -> Candidate | None:
     """A second sentence worth quoting: it covers what the best one lacks, or is nearly as good."""
-    idf = term_weights(question, lexical)
     total = sum(idf.values()) or 1.0
     choice, choice_value = None, 0.0
     for c in ranked[1:12]:
@@ -201,10 +193,13 @@ def extract(
 ) -> Extract:
     """The answer built from `passages`, or an abstention; `article_text` gives a source's whole text."""
     usable = [p for p in passages if _grounded(question, article_text(p.chunk.source))]
+    if question.kind in STRICT_KINDS:
+        # A count or a date must come from a passage that itself names what was asked about.
+        usable = [p for p in usable if _grounded(question, fold(f"{p.chunk.title}\n{p.chunk.text}"))]
     if not question.terms or not usable:
         return Extract("", True, [], [])
-    ranked = candidates(question, usable, lexical, article_text)
-    ranked = [c for c in ranked if c.grounded]
+    idf = term_weights(question, lexical)
+    ranked = candidates(question, usable, idf)
     if question.kind in STRICT_KINDS:
         ranked = [c for c in ranked if c.fits]  # "how many" wants a number, "when" a date: or nothing
     needed = MIN_COVERAGE_NAMED if question.entities else MIN_COVERAGE
@@ -212,7 +207,7 @@ def extract(
         return Extract("", True, [], [])
     best = ranked[0]
     quoted = [best]
-    second = _complement(best, ranked, question, lexical)
+    second = _complement(best, ranked, question, idf)
     if second is not None:
         quoted.append(second)
         if second.passage.chunk.id == best.passage.chunk.id and second.index < best.index:
