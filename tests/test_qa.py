@@ -76,16 +76,18 @@ def test_boilerplate_is_never_cited(seed_qa: QA):
 
 
 def test_follow_up_is_read_in_the_context_of_the_previous_question(seed_qa: QA):
-    first = seed_qa.ask("How many US troops are in Iraq?", chat_id="c1")
-    assert "2,500" in first.answer
-    follow = seed_qa.ask("and in Syria?", chat_id="c1")
-    assert follow.question == "and in Syria?"
-    # Read as "How many US troops are in Syria?": the corpus mentions Syria but gives no figure there,
-    # so an answer, if any, must come from a passage that names Syria.
-    for citation in follow.citations:
-        assert "Syria" in citation.text
-    other_chat = seed_qa.ask("and in Syria?", chat_id="c2")
-    assert other_chat.abstained or all("Syria" in c.text for c in other_chat.citations)
+    first = seed_qa.ask("When does Iraq want the withdrawal timetable to start?", chat_id="c1")
+    assert "September" in first.answer
+    follow = seed_qa.ask("and to conclude?", chat_id="c1")
+    assert follow.question == "and to conclude?"
+    assert "September 2025" in follow.answer
+    # Another chat has no previous question: the same words mean something else there.
+    assert seed_qa.ask("and to conclude?", chat_id="c2").answer != follow.answer
+
+
+def test_follow_up_keeps_abstaining_when_the_new_subject_is_not_covered(seed_qa: QA):
+    assert "2,500" in seed_qa.ask("How many US troops are in Iraq?", chat_id="c3").answer
+    assert seed_qa.ask("and in Germany?", chat_id="c3").abstained  # not Iraq's figure
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x00"])
@@ -106,7 +108,7 @@ def test_hostile_characters_in_a_question_are_answered_not_crashed(seed_qa: QA):
         "كم عدد القوات",
     ]:
         answer = seed_qa.ask(question)
-        assert isinstance(answer.answer, str)
+        assert answer.abstained == (answer.answer == "") == (answer.citations == [])
 
 
 def test_top_k_limits_the_citations(seed_qa: QA):
