@@ -21,8 +21,7 @@ _WORDS = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Retrieved:
-    passages: list[Passage]
-    dense_similarity: dict[str, float]  # chunk id → cosine similarity, for chunks the dense side found
+    passages: list[Passage]  # fused, best first; each knows its cosine similarity and BM25 score
 
 
 def fuse(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
@@ -44,7 +43,7 @@ def retrieve(
 ) -> Retrieved:
     """The `n` best distinct passages for a query, fetching `candidates` from each retriever."""
     if not snapshot.chunks:
-        return Retrieved([], {})
+        return Retrieved([])
     by_id: dict[str, Chunk] = {}
     dense_ids: list[str] = []
     similarity: dict[str, float] = {}
@@ -85,7 +84,7 @@ def retrieve(
         )
         if len(passages) >= n:
             break
-    return Retrieved(passages, similarity)
+    return Retrieved(passages)
 
 
 LEXICAL_WEIGHT = 0.3  # against 0.7 for cosine similarity; BM25 is the stronger signal, but spikier
