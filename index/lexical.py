@@ -97,13 +97,14 @@ class LexicalIndex:
         """Top `n` texts for `query`: (position in the input list, BM25 score), best first."""
         if self.size == 0:
             return []
-        ids = self._tokenizer.tokenize(
-            [normalise(query)], update_vocab=False, return_as="ids", show_progress=False
-        )
-        if not ids or not ids[0]:
+        # Map the query's stems to the index's ids ourselves: bm25s's tokenizer would record every
+        # new query word in its shared tables, growing a long-running bot and racing between threads.
+        vocab = self._tokenizer.get_vocab_dict()
+        ids = [vocab[t] for t in stems(query) if t in vocab]
+        if not ids:
             return []
         k = min(n, self.size)
-        docs, scores = self._bm25.retrieve(ids, k=k, show_progress=False, n_threads=1)
+        docs, scores = self._bm25.retrieve([ids], k=k, show_progress=False, n_threads=1)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def known(self, stem: str) -> bool:
