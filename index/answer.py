@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.lexical import LexicalIndex, stems
-from index.question import DATE, NAME, NUMBER, Question, fold, mentions, name_parts_mentioned
+from index.question import (
+    DATE,
+    MONTHS,
+    NAME,
+    NUMBER,
+    Question,
+    fold,
+    mentions,
+    misspelt_mention,
+    name_parts_mentioned,
+)
 from index.sentences import cached_sentences
 from index.types import Citation, Passage
 
@@ -66,8 +76,16 @@ class Extract:
     quotes: list[str]
 
 
+# "July 22" and "22 July": the day of a date, not a quantity.
+_MONTH = "(?:" + "|".join(MONTHS) + ")"
+DAY_OF_MONTH = re.compile(
+    rf"\b{_MONTH}\.? \d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}\b", re.IGNORECASE
+)
+
+
 def _numbers(text: str) -> set[str]:
     # "one" is mostly a pronoun ("one of the most…"), not a quantity.
+    text = DAY_OF_MONTH.sub(" ", text)
     found = {m.group(0).replace(",", "").rstrip(".").lower() for m in NUMBER.finditer(text)}
     return found - {"one"}
 
@@ -128,7 +146,11 @@ def passage_coverage(question: Question, passages: list[Passage], lexical: Lexic
 def _grounded(question: Question, scope_folded: str) -> bool:
     """The scope (passage or article, folded) names what the question names: "How many troops does
     Russia have in Syria?" is not answered from a passage about Iraq."""
-    missing = [e for e in question.entities if not name_parts_mentioned(scope_folded, e)]
+    missing = [
+        e
+        for e in question.entities
+        if not name_parts_mentioned(scope_folded, e) and not misspelt_mention(scope_folded, e)
+    ]
     return not missing or (len(question.entities) >= 3 and len(missing) == 1)
 
 
@@ -179,7 +201,7 @@ def _complement(
         adjacent = c.passage.chunk.id == best.passage.chunk.id and abs(c.index - best.index) == 1
         if c.score < SECOND_SENTENCE_MIN * best.score and gain < 0.1:
             continue
-        value = gain + c.score / best.score + (0.3 if adjacent else 0.0)
+        value = 2 * gain + c.score / best.score + (0.3 if adjacent else 0.0)
         if value > choice_value:
             choice, choice_value = c, value
     return choice

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.lexical import normalise, stems
 
@@ -16,7 +17,7 @@ QUESTION_STEMS = frozenset(
     )
 )
 
-_MONTHS = (
+MONTHS = (
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
@@ -26,8 +27,9 @@ NUMBER = re.compile(
     re.IGNORECASE,
 )
 DATE = re.compile(
-    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:" + "|".join(_MONTHS) + r")\b|\b(?:monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday|yesterday|today|week|month|year|century|decade)\b",
+    r"\b(?:1\d\d\d|20\d\d)s?\b|\b\d[\d,]*\s?(?:BC|BCE|AD|CE|BP)\b|\b(?:AD|CE)\s?\d{1,4}\b|"
+    r"\b(?:" + "|".join(MONTHS) + r")\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"yesterday|today|week|month|year|century|decade|era|period|reign|dynasty|during)\b",
     re.IGNORECASE,
 )
 NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b|\b[A-Z][a-z]{2,}\b")
@@ -72,6 +74,9 @@ ALIASES = {
     "un": ("un", "united nations"),
     "eu": ("eu", "european union"),
     "tv": ("tv", "television"),
+    "ww": ("ww", "world war"),
+    "wwi": ("wwi", "world war i", "world war 1", "first world war", "great war"),
+    "wwii": ("wwii", "world war ii", "world war 2", "second world war"),
     "uae": ("uae", "united arab emirates", "emirates"),
 }
 
@@ -84,11 +89,26 @@ class Question:
     entities: tuple[str, ...]  # lower-cased key names as written ("iraq", "sean parnell")
 
 
+# "When rock folds, what does it create?": a leading "when" sets the scene, the later word asks.
+# "When did…" asks the time; "…take when seen from outside?" does not: an auxiliary right after
+# "when", or "when" last, makes it the question word.
+_AUXILIARIES = "did|do|does|is|was|are|were|has|have|had|will|would|can|could|should|shall|might|must"
+_SCENE_THEN_ASK = re.compile(
+    rf"^(?:when|if|while|once)\s+(?!(?:{_AUXILIARIES})\b).*?\b(what|which|who|whom|whose|where|how)\b(.*)$"
+)
+
+
 def question_kind(text: str) -> str:
-    low = text.lower()
+    low = text.lower().strip()
+    scene = _SCENE_THEN_ASK.match(low)
+    if scene:
+        low = scene.group(1) + scene.group(2)
     if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|amount)\b", low):
         return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich (year|month|day)\b", low):
+    if re.search(r"\bhow old\b", low):
+        return "number"
+    asks_when = rf"\bwhen (?:{_AUXILIARIES})\b|\bwhen\W*$"
+    if re.search(rf"{asks_when}|\bwhat (year|date|day|month|time)\b|\bwhich (year|month|day)\b", low):
         return "date"
     if re.search(r"\bwho(m|se)?\b", low):
         return "person"
@@ -184,3 +204,39 @@ def name_parts_mentioned(text_lower_normalised: str, name: str) -> bool:
         return True
     parts = name.split()
     return len(parts) > 1 and mentions(text_lower_normalised, parts[-1])
+
+
+@lru_cache(maxsize=4096)
+def _words(folded_text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", folded_text))
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One substitution, insertion, deletion or swap of neighbours inside the word ("Zeria"/"Zeira")."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = sorted((a, b), key=len)
+    i = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return i < len(short) and short[i:] == long[i + 1 :]  # an added ending is inflection, not a typo
+
+
+def misspelt_mention(folded_text: str, name: str) -> bool:
+    """Whether the text names `name` up to one typo in a long word ("Sheeshanks" for "Sheepshanks").
+
+    Words under five letters never match this way (Iran is not Iraq)."""
+    word = fold(name).split()[-1] if name.strip() else ""
+    if len(word) < 5:
+        return False
+    return any(
+        w[0] == word[0] and _one_edit_apart(w, word)
+        for w in _words(folded_text)
+        if abs(len(w) - len(word)) <= 1
+    )

@@ -87,8 +87,8 @@ def retrieve(
     return Retrieved(passages)
 
 
-LEXICAL_WEIGHT = 0.3  # against 0.7 for cosine similarity; BM25 is the stronger signal, but spikier
-COVERAGE_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.1  # against 0.9 for cosine similarity: BM25 already chose the pool, and is spikier
+COVERAGE_WEIGHT = 0.4
 
 
 def rerank(passages: list[Passage], coverage: dict[str, float]) -> list[Passage]:

@@ -1,0 +1,121 @@
+"""Reading a question (its kind, its names) and answering the kinds that depend on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.question import DATE, misspelt_mention, question_kind
+from index.service import QA
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did the last glacial end?", "date"),
+        ("When will US troops leave Iraq?", "date"),
+        ("The war ended when?", "date"),
+        ("What year was Jamukha elected Gür Khan?", "date"),
+        ("How many US troops are in Iraq?", "number"),
+        ("How old was John Elway when he played in Super Bowl XXXIII?", "number"),
+        # A "when" clause that sets the scene does not ask for a time.
+        ("When a pathogen is eaten by a phagocyte it is trapped in what vesicle?", "any"),
+        ("When using a probabilistic algorithm, how is the probability expressed?", "any"),
+        ("When rock buckles downwards, who named the fold?", "person"),
+        ("Static friction balances what force when there is no movement?", "any"),
+        ("What happens when a business underpays its workers?", "any"),
+        ("When US troops leave Iraq, how many will remain?", "number"),
+    ],
+)
+def test_question_kind(question: str, kind: str):
+    assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "is_date"),
+    [
+        ("In 1201, a khuruldai elected Jamukha", True),
+        ("Zhu Shijie (1249–1314) solved equations", True),
+        ("the end of the Pleistocene (~11,600 BP)", True),
+        ("founded in AD 43", True),
+        ("It took place during the Roman Empire", True),
+        ("Over 2,500 troops remain", False),
+    ],
+)
+def test_dates_include_old_years_eras_and_spans(text: str, is_date: bool):
+    assert bool(DATE.search(text)) is is_date
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "named"),
+    [
+        ("john sheepshanks donated 233 paintings", "john sheeshanks", True),  # a letter missing
+        ("galor and zeira showed", "zeria", True),  # two letters swapped
+        ("it was founded as telenet", "telnet", True),
+        ("troops in iraq", "iran", False),  # short names must match exactly
+        ("relations with slovakia", "slovenia", False),  # two letters apart
+        ("the german army", "germany", False),  # endings are inflection, left to `mentions`
+    ],
+)
+def test_misspelt_mention_allows_one_typo_inside_a_long_name(text: str, name: str, named: bool):
+    assert misspelt_mention(text, name) is named
+
+
+ARTICLES = {
+    "mongols.txt": (
+        "Jamukha and the khuruldai\n\n"
+        "Temüjin and Jamukha were once sworn brothers. In 1201, a khuruldai elected Jamukha as Gür Khan, "
+        "a title used by the rulers of the Qara Khitai. The election ended their alliance."
+    ),
+    "museum.txt": (
+        "The museum's collections\n\n"
+        "In 1857 John Sheepshanks donated 233 paintings, mainly by contemporary British artists, to the "
+        "museum. The gift formed the core of its national gallery of British art."
+    ),
+    "talks.txt": (
+        "Iraq and US hold security talks\n\n"
+        "Iraq and the United States have held confidential security talks since July 22, 2024. "
+        "Officials did not say how many soldiers took part."
+    ),
+    "geology.txt": (
+        "How rocks fold\n\n"
+        "Deep in the Earth rock can fold in two ways. Where the material buckles upwards it creates "
+        "antiforms; where it buckles downwards it creates synforms."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def small_qa(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> QA:
+    from index.config import Settings
+
+    root = tmp_path_factory.mktemp("kinds")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qa = QA(Settings(corpus_dir=corpus, index_dir=root / "index"), embedder=embedder)
+    qa.reindex()
+    return qa
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "source"),
+    [
+        ("What year was Jamukha elected Gür Khan?", "1201", "mongols.txt"),  # a year before 1500
+        ("How many paintings did John Sheeshanks give to the museum?", "233", "museum.txt"),  # typo
+        ("When rock folds deep in the Earth and buckles downwards, it creates what?", "synforms", None),
+    ],
+)
+def test_answers_that_need_the_question_read_right(small_qa: QA, question: str, expected: str, source):
+    answer = small_qa.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
+    if source:
+        assert answer.citations[0].source == source
+
+
+def test_the_day_of_a_date_is_not_a_count(small_qa: QA, tmp_path: Path):
+    # "July 22" holds no number of soldiers: no count, no answer.
+    assert small_qa.ask("How many Iraqi soldiers died in 2024?").abstained
