@@ -119,3 +119,23 @@ def test_answers_that_need_the_question_read_right(small_qa: QA, question: str, 
 def test_the_day_of_a_date_is_not_a_count(small_qa: QA, tmp_path: Path):
     # "July 22" holds no number of soldiers: no count, no answer.
     assert small_qa.ask("How many Iraqi soldiers died in 2024?").abstained
+
+
+def _extract_from(text: str, question: str, similarity: float | None):
+    from index.answer import extract
+    from index.lexical import LexicalIndex
+    from index.question import analyse, fold
+    from index.types import Chunk, Passage
+
+    others = [f"Filler article {i} about harvests, rainfall and prices in the valley." for i in range(20)]
+    chunk = Chunk("a.txt#0", "a.txt", 0, text, "Report")
+    passage = Passage(chunk, 1.0, dense_similarity=similarity, lexical_score=3.0)
+    return extract(analyse(question), [passage], LexicalIndex([text, *others]), lambda _: fold(text))
+
+
+def test_a_passage_only_keyword_search_found_must_cover_more_of_the_question():
+    text = "The council met on Tuesday. Ferries to the island were cancelled because of the storm."
+    question = "Why did the council cancel the ferries and the summer festival parade tickets?"
+    # The same weak match: answered when the embedding search also found it, abstained when only BM25 did.
+    assert not _extract_from(text, question, similarity=0.55).abstained
+    assert _extract_from(text, question, similarity=None).abstained
