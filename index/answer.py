@@ -283,3 +283,20 @@ def _compose(parts: list[tuple[str, str]]) -> str:
     if len(sentence) > room:
         sentence = sentence[: room - 1].rsplit(" ", 1)[0] + "…"
     return f"{sentence} {markers}"
+
+
+def with_further_sources(result: Extract, passages: list[Passage], k: int) -> list[Citation]:
+    """Asked for k sources: the quoted ones, then the best passages of further articles."""
+    if result.abstained:
+        return []
+    out = list(result.citations[:k])
+    cited = {c.source for c in out}
+    for p in passages:
+        if len(out) >= k:
+            break
+        chunk = p.chunk
+        if chunk.source not in cited:  # further sources are other articles
+            cited.add(chunk.source)
+            n = len(out) + 1
+            out.append(Citation(n, chunk.source, chunk.title, chunk.url, chunk.text, round(p.score, 4)))
+    return out

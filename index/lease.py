@@ -1,6 +1,6 @@
 """The reindex lease: one reindex at a time among processes sharing a Chroma server.
 
-In embedded mode a file lock in INDEX_DIR does this (`service._index_dir_lock`). A Chroma
+In embedded mode a file lock in INDEX_DIR does this (`locks.index_dir_lock`). A Chroma
 server offers no lock and no compare-and-swap, but creating a collection is atomic: the
 server's catalogue refuses a second collection of the same name. So a lease is an empty
 collection `newsqa_lease_<n>` whose metadata holds its owner and its expiry (Unix seconds):

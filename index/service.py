@@ -6,11 +6,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from index.answer import PASSAGES_READ, extract, passage_coverage
+from index.answer import PASSAGES_READ, extract, passage_coverage, with_further_sources
 from index.chunking import Chunker
 from index.config import Settings
 from index.conversation import Conversations
@@ -19,14 +18,13 @@ from index.errors import (
     IndexCorruptError,
     IndexNotFoundError,
     QuestionError,
-    ReindexBusyError,
-    ReindexError,
 )
+from index.locks import exclusive_reindex
 from index.question import analyse
 from index.retrieve import rerank, retrieve
 from index.snapshot import Snapshot
 from index.snapshot_cache import SnapshotCache
-from index.types import Answer, Citation, Passage, Progress, ReindexSummary
+from index.types import Answer, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +190,7 @@ class QA:
             question=asked,
             answer=result.answer,
             abstained=result.abstained,
-            citations=_with_further_sources(result, passages, k) if k else result.citations,
+            citations=with_further_sources(result, passages, k) if k else result.citations,
             quotes=result.quotes,
             retrieved=passages,
             timings_ms={
@@ -240,7 +238,7 @@ class QA:
         """Bring the index in line with the corpus; questions keep being answered meanwhile."""
         from index.indexer import Indexer
 
-        with self._exclusive() as still_exclusive:
+        with exclusive_reindex(self.settings, lambda: self.store, self._reindex_lock) as still_exclusive:
             if rebuild:
                 self._set_aside_if_unreadable()
             chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
@@ -264,23 +262,6 @@ class QA:
             self._store, self._snapshot = None, None
             moved = set_aside(self.settings)
             log.warning("%s\nmoved it aside to %s (delete it once you don't need it); rebuilding", exc, moved)
-
-    @contextmanager
-    def _exclusive(self) -> Any:
-        """One reindex at a time: in this process, then on this index directory or Chroma server."""
-        if not self._reindex_lock.acquire(blocking=False):
-            raise ReindexBusyError("a reindex is already running; wait for it to finish")
-        try:
-            if self.settings.server_mode:
-                from index.lease import ReindexLease
-
-                with ReindexLease.take(self.store) as lease:
-                    yield lease.check
-            else:
-                with _index_dir_lock(self.settings):
-                    yield None
-        finally:
-            self._reindex_lock.release()
 
     @property
     def model_id(self) -> str:
@@ -312,47 +293,3 @@ class QA:
     def close(self) -> None:
         self._snapshot = None
         self._store = None
-
-
-def _with_further_sources(result: Any, passages: list[Passage], k: int) -> list[Citation]:
-    """Asked for k sources: the quoted ones, then the best passages of further articles."""
-    if result.abstained:
-        return []
-    out = list(result.citations[:k])
-    cited = {c.source for c in out}
-    for p in passages:
-        if len(out) >= k:
-            break
-        chunk = p.chunk
-        if chunk.source not in cited:  # further sources are other articles
-            cited.add(chunk.source)
-            n = len(out) + 1
-            out.append(Citation(n, chunk.source, chunk.title, chunk.url, chunk.text, round(p.score, 4)))
-    return out
-
-
-@contextmanager
-def _index_dir_lock(settings: Settings) -> Any:
-    """Across processes on one machine: one reindex at a time per index directory."""
-    import fcntl
-
-    try:
-        settings.index_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(settings.index_dir / "reindex.lock", "w")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ReindexError(
-            f"cannot write to the index directory {settings.index_dir} ({exc.strerror}): is it "
-            "read-only or the disk full? The previous index is unchanged",
-            path=str(settings.index_dir),
-        ) from exc
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReindexBusyError(
-                f"another process is reindexing {settings.index_dir}; wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
