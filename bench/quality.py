@@ -32,6 +32,8 @@ CACHE = RESULTS / "cache"
 SEED_QUESTIONS = SHARED / "eval" / "seed-questions.jsonl"
 SQUAD = SHARED / "data" / "squad-dev-v1.1.json"
 K = 5
+SETS = ("seed", "squad", "squad-hidden")
+HIDE_EVERY = 4  # squad-hidden leaves out every 4th SQuAD article (by title, sorted): 12 of 48
 COLUMNS = [
     ("hit@1", "hit@1"),
     (f"hit@{K}", f"hit@{K}"),
@@ -46,7 +48,13 @@ COLUMNS = [
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=["seed", "squad", "all"], default="all", help="question set(s)")
+    parser.add_argument(
+        "--set",
+        choices=[*SETS, "all"],
+        default="all",
+        help="question set(s); squad-hidden: the SQuAD sample against an index without a quarter of "
+        "its articles, whose questions must be abstained",
+    )
     parser.add_argument(
         "--sample", type=int, default=1000, help="SQuAD questions, seeded sample (default 1000)"
     )
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes from scratch")
     parser.add_argument("--table", action="store_true", help="print the tables of the last run and exit")
     args = parser.parse_args(argv)
-    names = ["seed", "squad"] if args.set == "all" else [args.set]
+    names = list(SETS) if args.set == "all" else [args.set]
     if args.table:
         for name in names:
             last = RESULTS / f"quality-{name}.json"
@@ -109,6 +117,8 @@ def run_set(
 
     load_before = os.getloadavg()
     evalset = load(source, sample=sample, seed=seed)
+    if name == "squad-hidden":
+        evalset = hide_articles(evalset, HIDE_EVERY)
     folder = CACHE / name
     corpus_dir = write_corpus(evalset.corpus, folder / "corpus") if evalset.corpus else ROOT / "corpus"
     embedder = make_embedder("minilm-int8")
@@ -158,6 +168,23 @@ def run_set(
         "systems": results,
     }
     return report, failures(outcomes, as_retrieved)
+
+
+def hide_articles(evalset: Any, every: int) -> Any:
+    """The set with every `every`-th article (by title) left out of the corpus, its questions unanswerable.
+
+    A SQuAD file is `<title>/<paragraph>.txt`; a question whose article is absent must be abstained.
+    """
+    from index.evalsets import EvalSet
+
+    titles = sorted({name.split("/")[0] for name in evalset.corpus})
+    hidden = set(titles[::every])
+    corpus = {name: text for name, text in evalset.corpus.items() if name.split("/")[0] not in hidden}
+    questions = [
+        replace(q, unanswerable=True, answers=(), source=None) if q.source.split("/")[0] in hidden else q
+        for q in evalset.questions
+    ]
+    return EvalSet(f"{evalset.name} ({len(hidden)} of {len(titles)} articles hidden)", questions, corpus)
 
 
 def retrieved_citations(answer: Any) -> list[Any]:
