@@ -24,6 +24,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check index bot tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .newsqa .pytest_cache

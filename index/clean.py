@@ -74,7 +74,7 @@ _ENGAGEMENT = re.compile(
     r"(?i)let us know (?:what|how) you (?:think|feel)|send us (?:a message|an email|your (?:thoughts|views))"
     r"|leave (?:a|your) comments? below|share your (?:thoughts|views) in the comments"
 )
-_SENTENCE_END = ('.', '!', '?', '"', "”", "’", "'")
+_SENTENCE_END = (".", "!", "?", '"', "”", "’", "'")
 
 
 def clean_text(text: str) -> str:
@@ -159,11 +159,10 @@ def _drop_trailing(lines: list[str], filled: list[int], drop: set[int]) -> None:
 
 # --- HTML -----------------------------------------------------------------------------------------
 
-_DROP_TAGS = [
-    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "figure", "figcaption",
-    "iframe", "svg", "head", "title", "template", "button", "select", "textarea", "input", "label",
-    "object", "embed", "canvas", "video", "audio", "picture", "img", "map", "dialog",
-]
+_DROP_TAGS = (
+    "script style noscript nav header footer aside form figure figcaption iframe svg head title template"
+    " button select textarea input label object embed canvas video audio picture img map dialog".split()
+)
 _NOISE_TOKENS = frozenset(
     "nav navbar navigation menu breadcrumb breadcrumbs share sharing social related recommended recirc"
     " newsletter subscribe subscription signup paywall comment comments disqus advert advertisement ad"
@@ -176,9 +175,9 @@ _BLOCK_TAGS = frozenset(
     "p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre table tr hr address"
     " details summary caption center".split()
 )
-_PUBLISHED_KEYS = (
-    "article:published_time", "og:article:published_time", "datepublished", "pubdate", "publishdate",
-    "publish-date", "dc.date.issued", "dc.date", "date", "parsely-pub-date", "sailthru.date",
+_PUBLISHED_KEYS = tuple(
+    "article:published_time og:article:published_time datepublished pubdate publishdate publish-date"
+    " dc.date.issued dc.date date parsely-pub-date sailthru.date".split()
 )
 
 
@@ -253,7 +252,7 @@ def _content_root(soup: BeautifulSoup) -> Tag:
     articles = soup.find_all("article")
     if articles:
         return max(articles, key=lambda a: len(a.get_text()))
-    for found in (soup.find("main"), soup.find(attrs={"role": "main"}), soup.body):
+    for found in (soup.find("main"), soup.find(role="main"), soup.body):
         if isinstance(found, Tag):
             return found
     return soup

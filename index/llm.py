@@ -11,11 +11,15 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from index.config import Settings
 from index.conversation import Turn
 from index.errors import LLMError
 from index.types import Passage
+
+if TYPE_CHECKING:  # for annotations only; at run time it is imported where it is used
+    from llama_index.core.llms import ChatMessage
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +123,7 @@ class LLMClient:
         self._errors = _vendor_errors()
         self._secret = settings.llm_api_key
 
-    def _chat_messages(self, messages: Sequence[tuple[str, str]]) -> list[object]:
+    def _chat_messages(self, messages: Sequence[tuple[str, str]]) -> list[ChatMessage]:
         from llama_index.core.llms import ChatMessage
 
         return [ChatMessage(role=role, content=content) for role, content in messages]

@@ -220,6 +220,8 @@ class QA:
                 yield item
             else:
                 written = item
+        if written is None:  # write() always ends with a Written
+            raise RuntimeError("the LLM answerer returned no result")
         answer.timings_ms["llm"] = written.seconds * 1000
         if not written.ok:
             return replace(answer, mode="llm-fallback")

@@ -15,6 +15,7 @@ Layout inside one Chroma client (embedded `PersistentClient` in INDEX_DIR/chroma
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -100,12 +101,18 @@ class ChromaStore:
 
     def _connect_server(self, chroma_settings: ChromaSettings) -> Any:
         s = self.settings
-        where = {"host": s.chroma_host or "", "port": s.chroma_port, "ssl": s.chroma_ssl}
         headers = s.chroma_headers or None
+        connect = functools.partial(
+            chromadb.HttpClient,
+            host=s.chroma_host or "",
+            port=s.chroma_port,
+            ssl=s.chroma_ssl,
+            headers=headers,
+            settings=chroma_settings,
+            database=s.chroma_database,
+        )
         try:
-            client = chromadb.HttpClient(
-                **where, headers=headers, settings=chroma_settings, database=s.chroma_database
-            )
+            client = connect()
         except NotFoundError:  # a fresh server, or a new CHROMA_DATABASE
             log.info("creating the Chroma database %s on %s", s.chroma_database, self.where)
             admin = chromadb.AdminClient(
@@ -122,9 +129,7 @@ class ChromaStore:
                 admin.create_database(s.chroma_database)
             except ChromaError:  # another process created it first
                 log.debug("database %s already exists", s.chroma_database, exc_info=True)
-            client = chromadb.HttpClient(
-                **where, headers=headers, settings=chroma_settings, database=s.chroma_database
-            )
+            client = connect()
         client.heartbeat()
         return client
 

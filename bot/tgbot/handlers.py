@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.error import BadRequest, TelegramError
@@ -27,6 +28,8 @@ from index.errors import (
 from index.service import QA
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,11 +65,27 @@ class _AddressedToBot(filters.MessageFilter):
 
 
 ADDRESSED = _AddressedToBot()
-QUESTION = (filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-            & (filters.ChatType.PRIVATE | ADDRESSED))
-NOT_TEXT = (filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
-            & (filters.ChatType.PRIVATE | ADDRESSED))
+QUESTION = (
+    filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & (filters.ChatType.PRIVATE | ADDRESSED)
+)
+NOT_TEXT = (
+    filters.UpdateType.MESSAGE
+    & ~filters.TEXT
+    & ~filters.StatusUpdate.ALL
+    & (filters.ChatType.PRIVATE | ADDRESSED)
+)
 _SPOKEN_TO = QUESTION | NOT_TEXT | filters.COMMAND
+
+
+def _required(value: T | None, what: str) -> T:
+    """`value`, which PTB types as optional but every update routed to the calling handler carries."""
+    if value is None:
+        raise ValueError(f"the update has no {what}")
+    return value
+
+
+def _message(update: Update) -> Message:
+    return _required(update.effective_message, "message")
 
 
 def _without_mention(text: str, username: str) -> str:
@@ -79,14 +98,15 @@ def _after_command(text: str | None) -> str:
 
 
 def vote_keyboard(answer_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data=vote_data(answer_id, True)),
-                                  InlineKeyboardButton("👎", callback_data=vote_data(answer_id, False))]])
+    up = InlineKeyboardButton("👍", callback_data=vote_data(answer_id, True))
+    down = InlineKeyboardButton("👎", callback_data=vote_data(answer_id, False))
+    return InlineKeyboardMarkup([[up, down]])
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop updates from users and chats outside the allowlist; tell them if they spoke to the bot."""
     user, chat = update.effective_user, update.effective_chat
-    if state(context).access.is_allowed(user and user.id, chat and chat.id):
+    if state(context).access.is_allowed(user.id if user else None, chat.id if chat else None):
         return
     if update.callback_query:
         await update.callback_query.answer("Sorry, this bot is private.")
@@ -98,27 +118,29 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet and suggest an example question."""
     user = update.effective_user
-    await reply_html(update.effective_message, [render.render_start(user.first_name if user else None)])
+    await reply_html(_message(update), [render.render_start(user.first_name if user else None)])
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain how to ask, in private chats and in groups."""
-    await reply_html(update.effective_message, [render.render_help(context.bot.username)])
+    await reply_html(_message(update), [render.render_help(context.bot.username)])
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask <question>, in any chat."""
-    await answer(update, context, _after_command(update.effective_message.text))
+    await answer(update, context, _after_command(_message(update).text))
 
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A private message, or a group message addressed to the bot, is a question."""
-    await answer(update, context, _without_mention(update.effective_message.text, context.bot.username))
+    text = _required(_message(update).text, "text")  # QUESTION lets only text messages through
+    await answer(update, context, _without_mention(text, context.bot.username))
 
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     """Answer `text` in the update's chat, with typing, the per-user limit and feedback buttons."""
-    st, message, user_id = state(context), update.effective_message, update.effective_user.id
+    st, message = state(context), _message(update)
+    user_id = _required(update.effective_user, "user").id
     if not text.strip():
         await message.reply_text(f"Ask me a question, e.g. /ask {render.EXAMPLE_QUESTION}")
         return
@@ -126,7 +148,8 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
         if st.limiter.should_warn(user_id):
             wait = round(st.limiter.retry_in(user_id))
             await message.reply_text(
-                f"You're asking faster than I can read. Please wait {wait} s and try again.")
+                f"You're asking faster than I can read. Please wait {wait} s and try again."
+            )
         return
     reply = StreamedReply(message)  # an LLM answer is shown while it is written
     async with typing(context.bot, message.chat_id):
@@ -138,15 +161,15 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the indexed articles."""
     found = await asyncio.to_thread(state(context).qa.sources)
-    await reply_html(update.effective_message, render.render_sources(found))
+    await reply_html(_message(update), render.render_sources(found))
 
 
 async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> bool:
     user = update.effective_user
-    if state(context).access.is_admin(user and user.id):
+    if state(context).access.is_admin(user.id if user else None):
         return True
-    log.info("refused /%s to non-admin user %s", command, user and user.id)
-    await update.effective_message.reply_text(f"Sorry, /{command} is only for the bot's admins.")
+    log.info("refused /%s to non-admin user %s", command, user.id if user else None)
+    await _message(update).reply_text(f"Sorry, /{command} is only for the bot's admins.")
     return False
 
 
@@ -154,14 +177,14 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Index statistics (admins only)."""
     if await _admin(update, context, "stats"):
         found = await asyncio.to_thread(state(context).qa.stats)
-        await reply_html(update.effective_message, [render.render_stats(found)])
+        await reply_html(_message(update), [render.render_stats(found)])
 
 
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start a background reindex (admins only); "/reindex rebuild" re-embeds everything."""
     if not await _admin(update, context, "reindex"):
         return
-    st, message = state(context), update.effective_message
+    st, message = state(context), _message(update)
     if st.reindex.running:
         await message.reply_text("A reindex is already running; I'll update its message when it's done.")
         return
@@ -172,15 +195,16 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log a 👍/👎 on an answer with its question and sources, and thank the voter."""
-    st, query = state(context), update.callback_query
+    st, query = state(context), _required(update.callback_query, "callback query")
     parsed = parse_vote(query.data)
     remembered = st.pending.get(parsed[0]) if parsed else None
     if parsed is None or remembered is None:
         await query.answer("Sorry, I can't record that vote (unknown or expired answer).")
         return
     chat = update.effective_chat
-    record = record_for(parsed[0], parsed[1], remembered, user_id=query.from_user.id,
-                        chat_id=chat and chat.id)
+    record = record_for(
+        parsed[0], parsed[1], remembered, user_id=query.from_user.id, chat_id=chat.id if chat else None
+    )
     await asyncio.to_thread(st.feedback.append, record)
     await query.answer("Thanks for the feedback!")
     try:
@@ -191,12 +215,12 @@ async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice…: a one-line note."""
-    await update.effective_message.reply_text("I can only read text: please type your question.")
+    await _message(update).reply_text("I can only read text: please type your question.")
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An unknown command in a private chat."""
-    await update.effective_message.reply_text("I don't know that command; see /help.")
+    await _message(update).reply_text("I don't know that command; see /help.")
 
 
 def _polite(error: BaseException, settings: Settings) -> str | None:
@@ -204,8 +228,10 @@ def _polite(error: BaseException, settings: Settings) -> str | None:
     if isinstance(error, QuestionError):
         length = error.context.get("length")
         if length:
-            return (f"That question is too long ({length:,} characters; I can read up to "
-                    f"{settings.max_question_chars:,}). Please ask something shorter.")
+            return (
+                f"That question is too long ({length:,} characters; I can read up to "
+                f"{settings.max_question_chars:,}). Please ask something shorter."
+            )
         return f"Ask me a question, e.g. /ask {render.EXAMPLE_QUESTION}"
     if isinstance(error, IndexNotFoundError):
         return "I haven't indexed any articles yet. An admin can run /reindex."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +49,10 @@ class _Block:
     def pieces(self, limit: int) -> list[str]:
         wrap = visible_len(self.open + self.close)
         parts = split_text(self.text, limit - wrap - visible_len(self.head), limit - wrap) or [""]
-        return [(self.head if i == 0 else "") + self.open + html.escape(part, quote=False) + self.close
-                for i, part in enumerate(parts)]
+        return [
+            (self.head if i == 0 else "") + self.open + html.escape(part, quote=False) + self.close
+            for i, part in enumerate(parts)
+        ]
 
 
 def split_text(text: str, first: int, rest: int | None = None) -> list[str]:
@@ -103,8 +105,12 @@ def _link(title: str, url: str | None) -> str:
 def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
     """The answer with [n] markers, then each source (linked title) with its quoted passage."""
     if answer.abstained:
-        blocks = [_Block("I couldn't find an answer to that in the indexed articles. Try rephrasing with "
-                         "the names, places or events you mean, or see /sources for what I have read.")]
+        blocks = [
+            _Block(
+                "I couldn't find an answer to that in the indexed articles. Try rephrasing with "
+                "the names, places or events you mean, or see /sources for what I have read."
+            )
+        ]
         if answer.citations:
             titles = "\n".join(f"• {_link(c.title, c.url)}" for c in answer.citations)
             blocks.append(_Block("", head=f"<b>Closest articles</b>\n{titles}"))
@@ -117,21 +123,27 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
     return pack(blocks, limit=limit)
 
 
-def render_sources(sources: list[Mapping[str, Any]], *, limit: int = MAX_MESSAGE) -> list[str]:
+def render_sources(sources: Sequence[Mapping[str, Any]], *, limit: int = MAX_MESSAGE) -> list[str]:
     """The indexed articles, one linked line each."""
     if not sources:
         return ["No articles are indexed yet. An admin can run /reindex."]
-    lines = [_Block("", head=f"• {_link(str(s.get('title') or s.get('source')), s.get('url'))}"
-                              f" — {int(s.get('chunks') or 0)} passages")
-             for s in sources]
-    return pack([_Block("", head=f"<b>Indexed articles ({len(sources)})</b>"), *lines], sep="\n",
-                limit=limit)
+    lines = [
+        _Block(
+            "",
+            head=f"• {_link(str(s.get('title') or s.get('source')), s.get('url'))}"
+            f" — {int(s.get('chunks') or 0)} passages",
+        )
+        for s in sources
+    ]
+    return pack([_Block("", head=f"<b>Indexed articles ({len(sources)})</b>"), *lines], sep="\n", limit=limit)
 
 
 def render_stats(stats: Mapping[str, Any]) -> str:
     """Index statistics, one `key: value` line each."""
-    lines = [f"{html.escape(str(k).replace('_', ' '))}: <code>{html.escape(str(v))}</code>"
-             for k, v in stats.items()]
+    lines = [
+        f"{html.escape(str(k).replace('_', ' '))}: <code>{html.escape(str(v))}</code>"
+        for k, v in stats.items()
+    ]
     return "\n".join(["<b>Index</b>", *lines])[:MAX_MESSAGE]
 
 
@@ -145,9 +157,11 @@ def render_progress(progress: Progress | None) -> str:
 
 def render_summary(summary: ReindexSummary) -> str:
     """What a finished reindex did."""
-    text = (f"Reindex done in {summary.seconds:.1f} s: {summary.added} added, {summary.updated} updated, "
-            f"{summary.removed} removed, {summary.unchanged} unchanged; {summary.chunks} passages indexed "
-            f"(generation {summary.generation}).")
+    text = (
+        f"Reindex done in {summary.seconds:.1f} s: {summary.added} added, {summary.updated} updated, "
+        f"{summary.removed} removed, {summary.unchanged} unchanged; {summary.chunks} passages indexed "
+        f"(generation {summary.generation})."
+    )
     if summary.skipped:
         skipped = "\n".join(f"• {html.escape(s)}" for s in summary.skipped[:20])
         text += f"\nSkipped {len(summary.skipped)} file(s):\n{skipped}"
@@ -157,9 +171,11 @@ def render_summary(summary: ReindexSummary) -> str:
 def render_start(first_name: str | None) -> str:
     """The /start greeting with an example question."""
     name = f", {html.escape(first_name)}" if first_name else ""
-    return (f"Hi{name}! I answer questions about the news articles I have read, quoting the passages "
-            f"and citing the sources.\n\nTry: <i>{html.escape(EXAMPLE_QUESTION)}</i>\n\n"
-            "Send /help for everything I can do.")
+    return (
+        f"Hi{name}! I answer questions about the news articles I have read, quoting the passages "
+        f"and citing the sources.\n\nTry: <i>{html.escape(EXAMPLE_QUESTION)}</i>\n\n"
+        "Send /help for everything I can do."
+    )
 
 
 HELP = (
