@@ -18,7 +18,8 @@ from typing import Any
 from index.chunking import Chunker, embedding_text
 from index.errors import NewsqaError, ReindexBusyError, ReindexError
 from index.reader import scan_corpus
-from index.store import CHUNK_PREFIX, ChromaStore, record_id, source_of, version_of
+from index.records import record_id, source_of, version_of
+from index.store import CHUNK_PREFIX, ChromaStore
 from index.types import Article, Chunk, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)

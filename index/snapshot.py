@@ -15,8 +15,9 @@ from typing import Any
 from index.chunking import embedding_text
 from index.lexical import LexicalIndex
 from index.question import fold
+from index.records import version_of
 from index.snapshot_cache import SnapshotCache
-from index.store import ChromaStore, version_of
+from index.store import ChromaStore
 from index.types import Chunk
 
 

@@ -34,6 +34,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.config import Settings
 from index.errors import IndexCorruptError, StoreUnavailableError
+from index.records import chunk_from, chunk_metadata, record_id
 from index.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,6 @@ _WRITE_FAILURES = (
     "read-only file system",
     "no space left",
 )
-
-
-def record_id(chunk: Chunk, version: str) -> str:
-    return f"{chunk.id}@{version}"
-
-
-def version_of(record: str) -> str:
-    return record.rpartition("@")[2]
-
-
-def source_of(record: str) -> str:
-    return record.rpartition("@")[0].rpartition("#")[0]
 
 
 class ChromaStore:
@@ -222,9 +211,9 @@ class ChromaStore:
                 id_=record_id(chunk, version),
                 text=chunk.text,
                 embedding=embedding,
-                metadata=_chunk_metadata(chunk),
-                excluded_embed_metadata_keys=list(_chunk_metadata(chunk)),
-                excluded_llm_metadata_keys=list(_chunk_metadata(chunk)),
+                metadata=chunk_metadata(chunk),
+                excluded_embed_metadata_keys=list(chunk_metadata(chunk)),
+                excluded_llm_metadata_keys=list(chunk_metadata(chunk)),
             )
             for chunk, embedding, version in zip(chunks, embeddings, versions, strict=True)
         ]
@@ -245,7 +234,7 @@ class ChromaStore:
         )
         out = []
         for node, node_id in zip(result.nodes or [], result.ids or [], strict=False):
-            out.append((node_id, _chunk_from(node.metadata, node.get_content()), 0.0))
+            out.append((node_id, chunk_from(node.metadata, node.get_content()), 0.0))
         sims = result.similarities or [0.0] * len(out)
         return [(rid, chunk, float(sim)) for (rid, chunk, _), sim in zip(out, sims, strict=False)]
 
@@ -258,7 +247,7 @@ class ChromaStore:
                     "read", collection.get, ids=ids[start : start + _PAGE], include=["documents", "metadatas"]
                 )
                 for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                    yield rid, _chunk_from(meta or {}, doc or "")
+                    yield rid, chunk_from(meta or {}, doc or "")
             return
         offset = 0
         while True:
@@ -266,7 +255,7 @@ class ChromaStore:
                 "read", collection.get, include=["documents", "metadatas"], limit=_PAGE, offset=offset
             )
             for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                yield rid, _chunk_from(meta or {}, doc or "")
+                yield rid, chunk_from(meta or {}, doc or "")
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
@@ -327,27 +316,3 @@ def set_aside(settings: Settings) -> Path:
             path=str(path),
         ) from exc
     return target
-
-
-def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
-    return {
-        "source": chunk.source,
-        "n": chunk.n,
-        "title": chunk.title,
-        "url": chunk.url or "",
-        "published": chunk.published or "",
-    }
-
-
-def _chunk_from(meta: dict[str, Any], text: str) -> Chunk:
-    source = str(meta.get("source", ""))
-    n = int(meta.get("n", 0))
-    return Chunk(
-        id=f"{source}#{n}",
-        source=source,
-        n=n,
-        text=text,
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url") or "") or None,
-        published=str(meta.get("published") or "") or None,
-    )

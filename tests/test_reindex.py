@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from index.errors import ReindexError
+from index.records import source_of, version_of
 from index.snapshot import Snapshot
-from index.store import ChromaStore, source_of, version_of
+from index.store import ChromaStore
 
 from .conftest import BOTH_STORES, ROOT
 
