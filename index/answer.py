@@ -191,6 +191,28 @@ def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
     return other.coverage >= 0.9 * best.coverage and other.score >= 0.85 * best.score
 
 
+# A sentence that opens by pointing back ("It has been characterized as…", "He said…") needs the one before.
+_POINTS_BACK = re.compile(
+    r"^(?:it|its|this|these|that|those|they|their|he|his|she|her|the (?:latter|former|same)|such)\b", re.I
+)
+
+
+def _antecedent(best: Candidate, ranked: list[Candidate]) -> Candidate | None:
+    """The sentence before the best one in its passage, when the best one opens by pointing back."""
+    if best.index == 0 or not _POINTS_BACK.match(best.sentence):
+        return None
+    return next(
+        (
+            c
+            for c in ranked
+            if c.passage.chunk.id == best.passage.chunk.id
+            and c.index == best.index - 1
+            and len(c.sentence) + len(best.sentence) <= MAX_ANSWER_CHARS - 20
+        ),
+        None,
+    )
+
+
 def _complement(
     best: Candidate, ranked: list[Candidate], question: Question, idf: dict[str, float]
 ) -> Candidate | None:
@@ -236,7 +258,7 @@ def extract(
         return Extract("", True, [], [])
     best = ranked[0]
     quoted = [best]
-    second = _complement(best, ranked, question, idf)
+    second = _antecedent(best, ranked) or _complement(best, ranked, question, idf)
     if second is not None:
         quoted.append(second)
         if second.passage.chunk.id == best.passage.chunk.id and second.index < best.index:
@@ -269,16 +291,16 @@ def extract(
         if c is best:
             markers += [number_of[s.passage.chunk.id] for s in supporters]
         parts.append((c.sentence, " ".join(f"[{n}]" for n in dict.fromkeys(markers))))
-    answer = _compose(parts)
+    answer = _compose(parts, keep=quoted.index(best))
     return Extract(answer, False, citations, [" ".join(quotes[c.n]) for c in citations])
 
 
-def _compose(parts: list[tuple[str, str]]) -> str:
-    """Sentences with their markers, trimmed to MAX_ANSWER_CHARS."""
+def _compose(parts: list[tuple[str, str]], keep: int) -> str:
+    """Sentences with their markers; over MAX_ANSWER_CHARS, only part `keep` (the best), trimmed."""
     text = " ".join(f"{sentence} {markers}" for sentence, markers in parts)
     if len(text) <= MAX_ANSWER_CHARS:
         return text
-    sentence, markers = parts[0]
+    sentence, markers = parts[keep]
     room = MAX_ANSWER_CHARS - len(markers) - 1
     if len(sentence) > room:
         sentence = sentence[: room - 1].rsplit(" ", 1)[0] + "…"

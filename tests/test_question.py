@@ -78,6 +78,11 @@ ARTICLES = {
         "Iraq and the United States have held confidential security talks since July 22, 2024. "
         "Officials did not say how many soldiers took part."
     ),
+    "church.txt": (
+        "The Wesleyan tradition\n\n"
+        "Wesleyan theology shaped the United Methodist Church. It has been characterized as Arminian "
+        "theology with an emphasis on the work of the Holy Spirit. Members meet weekly in small groups."
+    ),
     "geology.txt": (
         "How rocks fold\n\n"
         "Deep in the Earth rock can fold in two ways. Where the material buckles upwards it creates "
@@ -106,6 +111,12 @@ def small_qa(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> QA:
         ("What year was Jamukha elected Gür Khan?", "1201", "mongols.txt"),  # a year before 1500
         ("How many paintings did John Sheeshanks give to the museum?", "233", "museum.txt"),  # typo
         ("When rock folds deep in the Earth and buckles downwards, it creates what?", "synforms", None),
+        # The best sentence opens with "It": the sentence it points back to is quoted with it.
+        (
+            "What has been characterized as Arminian theology with an emphasis on the Holy Spirit?",
+            "Wesleyan",
+            None,
+        ),
     ],
 )
 def test_answers_that_need_the_question_read_right(small_qa: QA, question: str, expected: str, source):
@@ -139,3 +150,13 @@ def test_a_passage_only_keyword_search_found_must_cover_more_of_the_question():
     # The same weak match: answered when the embedding search also found it, abstained when only BM25 did.
     assert not _extract_from(text, question, similarity=0.55).abstained
     assert _extract_from(text, question, similarity=None).abstained
+
+
+def test_an_answer_too_long_for_both_sentences_keeps_the_best_one():
+    from index.answer import MAX_ANSWER_CHARS, _compose
+
+    before = "Background " * 30
+    best = "The figure is 2,500 troops, officials said. " * 5
+    answer = _compose([(before.strip(), "[1]"), (best.strip(), "[1] [2]")], keep=1)
+    assert len(answer) <= MAX_ANSWER_CHARS
+    assert answer.startswith("The figure is 2,500 troops") and answer.endswith("[1] [2]")
