@@ -32,6 +32,7 @@ class Settings:
     chroma_ssl: bool = False
     chroma_headers: dict[str, str] = field(default_factory=dict)
     chroma_database: str = "default_database"
+    chroma_timeout_s: float = 30.0
     embed_model: str = "minilm-int8"
     embed_base_url: str | None = None
     embed_api_key: str | None = field(default=None, repr=False)
@@ -71,6 +72,8 @@ class Settings:
             problems.append(f"MAX_QUESTION_CHARS must be at least 10, got {self.max_question_chars}")
         if not 1 <= self.chroma_port <= 65535:
             problems.append(f"CHROMA_PORT must be a port number, got {self.chroma_port}")
+        if not 1 <= self.chroma_timeout_s <= 600:
+            problems.append(f"CHROMA_TIMEOUT_S must be 1 to 600 seconds, got {self.chroma_timeout_s}")
         problems += self._llm_problems()
         if problems:
             raise ConfigError(problems)

@@ -15,7 +15,6 @@ Layout inside one Chroma client (embedded `PersistentClient` in INDEX_DIR/chroma
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
@@ -33,6 +33,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.config import Settings
+from index.deadline import within
 from index.errors import IndexCorruptError, StoreUnavailableError
 from index.records import chunk_from, chunk_metadata, record_id
 from index.types import Chunk
@@ -80,6 +81,8 @@ class ChromaStore:
             path = s.index_dir.resolve() / "chroma"
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except StoreUnavailableError:
+            raise
         except OSError as exc:
             raise IndexCorruptError(
                 f"cannot open the {self.where}: {exc}; rebuild it with `newsqa index --rebuild`",
@@ -90,35 +93,32 @@ class ChromaStore:
 
     def _connect_server(self, chroma_settings: ChromaSettings) -> Any:
         s = self.settings
-        headers = s.chroma_headers or None
-        connect = functools.partial(
-            chromadb.HttpClient,
-            host=s.chroma_host or "",
-            port=s.chroma_port,
-            ssl=s.chroma_ssl,
-            headers=headers,
-            settings=chroma_settings,
-            database=s.chroma_database,
+        server = ChromaSettings(
+            anonymized_telemetry=chroma_settings.anonymized_telemetry,
+            allow_reset=chroma_settings.allow_reset,
+            chroma_api_impl="chromadb.api.fastapi.FastAPI",
+            chroma_server_host=s.chroma_host,
+            chroma_server_http_port=s.chroma_port,
+            chroma_server_ssl_enabled=s.chroma_ssl,
+            chroma_server_headers=s.chroma_headers or None,
         )
-        try:
-            client = connect()
-        except NotFoundError:  # a fresh server, or a new CHROMA_DATABASE
-            log.info("creating the Chroma database %s on %s", s.chroma_database, self.where)
-            admin = chromadb.AdminClient(
-                ChromaSettings(
-                    anonymized_telemetry=False,
-                    chroma_api_impl="chromadb.api.fastapi.FastAPI",
-                    chroma_server_host=s.chroma_host,
-                    chroma_server_http_port=s.chroma_port,
-                    chroma_server_ssl_enabled=s.chroma_ssl,
-                    chroma_server_headers=headers,
-                )
-            )
+
+        def connect() -> Any:
             try:
-                admin.create_database(s.chroma_database)
-            except ChromaError:  # another process created it first
-                log.debug("database %s already exists", s.chroma_database, exc_info=True)
-            client = connect()
+                return chromadb.Client(server, database=s.chroma_database)
+            except NotFoundError:  # a fresh server, or a new CHROMA_DATABASE
+                log.info("creating the Chroma database %s on %s", s.chroma_database, self.where)
+                try:
+                    chromadb.AdminClient(server).create_database(s.chroma_database)
+                except ChromaError:  # another process created it first
+                    log.debug("database %s already exists", s.chroma_database, exc_info=True)
+                return chromadb.Client(server, database=s.chroma_database)
+
+        try:
+            client = within(s.chroma_timeout_s, connect)
+        except TimeoutError as exc:  # an OSError, which _connect would read as a broken folder
+            raise self._translate(exc) from exc
+        _set_timeout(client, s.chroma_timeout_s)
         client.heartbeat()
         return client
 
@@ -316,3 +316,12 @@ def set_aside(settings: Settings) -> Path:
             path=str(path),
         ) from exc
     return target
+
+
+def _set_timeout(client: Any, seconds: float) -> None:
+    """chromadb 1.5's HTTP client waits forever on a server that accepts but never answers: bound it."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+    else:  # a chromadb that changed its internals: tests/test_server_mode.py would catch this
+        log.warning("cannot set a request timeout on this chromadb's HTTP client")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -57,6 +58,15 @@ class ChromaServer:
                 return "nanosecond heartbeat" in json.load(response)
         except (OSError, urllib.error.URLError, ValueError):
             return False
+
+    def pause(self) -> None:
+        """Hang the server: connections are still accepted (by the kernel), nothing is answered."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

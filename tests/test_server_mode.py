@@ -6,6 +6,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,25 @@ def test_unreachable_server_fails_clearly_and_recovers_without_a_new_service(out
     assert "2,500" in running.ask(IRAQ).answer
     assert "2,500" in started_while_down.ask(IRAQ).answer
     assert started_while_down.reindex().unchanged == 5
+
+
+def test_a_hung_server_fails_within_the_timeout_and_recovers(outage, embedder):
+    server, settings = outage
+    settings = replace(settings, chroma_timeout_s=2)
+    running = QA(settings, embedder=embedder)
+    assert "2,500" in running.ask(IRAQ).answer
+    server.pause()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{server.port}"):
+            running._checked_at = 0.0  # re-read the state now, not within the second
+            running.ask(IRAQ)
+        with pytest.raises(StoreUnavailableError, match="CHROMA_TIMEOUT_S"):
+            QA(settings, embedder=embedder).ask(IRAQ)  # connecting to the hung server
+        assert time.monotonic() - started < 15  # two timeouts of 2 s, not forever
+    finally:
+        server.resume()
+    assert "2,500" in running.ask(IRAQ).answer
 
 
 def test_cli_index_and_ask_use_the_server(chroma_server, corpus, tmp_path, monkeypatch):
