@@ -7,10 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 
-def within(seconds: float, fn: Callable[[], Any]) -> Any:
+def within(seconds: float, fn: Callable[[], Any], name: str = "newsqa-deadline") -> Any:
     """fn()'s result, or TimeoutError after `seconds` (fn keeps running in a daemon thread).
 
-    For calls with no timeout of their own, such as connecting chromadb's HTTP client."""
+    For calls with no timeout of their own, such as connecting chromadb's HTTP client; `name` names
+    the thread."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -19,11 +20,11 @@ def within(seconds: float, fn: Callable[[], Any]) -> Any:
         except BaseException as exc:  # handed to the caller below
             outcome["error"] = exc
 
-    worker = threading.Thread(target=run, name="newsqa-chroma-connect", daemon=True)
+    worker = threading.Thread(target=run, name=name, daemon=True)
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise TimeoutError(f"no answer within {seconds:g} s (CHROMA_TIMEOUT_S)")
+        raise TimeoutError(f"no answer within {seconds:g} s")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

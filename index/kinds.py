@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from index.question import DATE, MONTHS, NAME, NUMBER, Question, fold, mentions
 
@@ -20,12 +21,13 @@ DAY_OF_MONTH = re.compile(
 )
 
 
-def numbers(text: str) -> set[str]:
+@lru_cache(maxsize=65536)  # per question, every candidate sentence asks for the question's numbers too
+def numbers(text: str) -> frozenset[str]:
     """The quantities a text states, normalised ("2,500" → "2500"); days of dates left out."""
     # "one" is mostly a pronoun ("one of the most…"), not a quantity.
     text = DAY_OF_MONTH.sub(" ", text)
     found = {m.group(0).replace(",", "").rstrip(".").lower() for m in NUMBER.finditer(text)}
-    return found - {"one"}
+    return frozenset(found - {"one"})
 
 
 def holds_kind(kind: str, sentence: str, question: Question) -> bool:

@@ -115,9 +115,9 @@ class ChromaStore:
                 return chromadb.Client(server, database=s.chroma_database)
 
         try:
-            client = within(s.chroma_timeout_s, connect)
+            client = within(s.chroma_timeout_s, connect, name="newsqa-chroma-connect")
         except TimeoutError as exc:  # an OSError, which _connect would read as a broken folder
-            raise self._translate(exc) from exc
+            raise self._translate(TimeoutError(f"{exc} (CHROMA_TIMEOUT_S)")) from exc
         _set_timeout(client, s.chroma_timeout_s)
         client.heartbeat()
         return client
