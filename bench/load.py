@@ -54,9 +54,9 @@ def _questions() -> list[str]:
 
 def _expected(work: Path, pool: list[str]) -> tuple[dict[str, list[str]], list[float]]:
     """What the bot must send for each question (the rendered service answer), and the ask() cost."""
-    from bot.tgbot.render import render_answer
-    from index.config import Settings
-    from index.service import QA
+    from newsqa.bot.tgbot.render import render_answer
+    from newsqa.index.config import Settings
+    from newsqa.index.service import QA
 
     qa = QA(Settings(corpus_dir=work / "corpus", index_dir=work / "index"))
     qa.reindex()
@@ -95,7 +95,7 @@ def _schedule(
 def _start_bot(
     work: Path, base_url: str, token: str, log_path: Path, profile: Path | None
 ) -> subprocess.Popen[bytes]:
-    from index.config import Settings
+    from newsqa.index.config import Settings
 
     names = {f.upper() for f in Settings.__dataclass_fields__}
     env = {k: v for k, v in os.environ.items() if k not in names}  # no stray setting from the shell
@@ -109,7 +109,7 @@ def _start_bot(
         PYTHONPATH=str(ROOT),
     )
     with log_path.open("wb") as log:
-        command = [sys.executable, "-m", "bot", "serve", "--env-file", os.devnull]
+        command = [sys.executable, "-m", "newsqa", "serve", "--env-file", os.devnull]
         if profile is not None:  # py-spy (pip install py-spy) samples every thread of the bot
             command = ["py-spy", "record", "--threads", "--format", "raw", "-o", str(profile), "--", *command]
         return subprocess.Popen(command, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)

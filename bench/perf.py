@@ -47,7 +47,7 @@ def worker(script: str, task: str, args: dict[str, Any]) -> dict[str, Any]:
 def _env() -> dict[str, str]:
     """The environment minus newsqa's own variables, so a shell's .env or INDEX_DIR cannot leak in."""
     sys.path.insert(0, str(ROOT))
-    from index.config import Settings
+    from newsqa.index.config import Settings
 
     names = {f.upper() for f in Settings.__dataclass_fields__}
     return {k: v for k, v in os.environ.items() if k not in names} | {"PYTHONPATH": str(ROOT)}
@@ -95,7 +95,7 @@ def cold_ask(corpus: Path, index_dir: Path, question: str, repeats: int) -> dict
     cmd = [
         sys.executable,
         "-m",
-        "bot",
+        "newsqa",
         "ask",
         question,
         "--corpus",
@@ -113,7 +113,7 @@ def cold_ask(corpus: Path, index_dir: Path, question: str, repeats: int) -> dict
 
 def import_profile(corpus: Path, index_dir: Path, question: str, top: int = 8) -> list[tuple[str, float]]:
     """The heaviest top-level imports of a cold `newsqa ask` (python -X importtime, cumulative s)."""
-    cmd = [sys.executable, "-X", "importtime", "-m", "bot", "ask", question, "--corpus", str(corpus)]
+    cmd = [sys.executable, "-X", "importtime", "-m", "newsqa", "ask", question, "--corpus", str(corpus)]
     done = subprocess.run(
         cmd + ["--index-dir", str(index_dir)], capture_output=True, text=True, cwd=ROOT, env=_env()
     )

@@ -22,13 +22,13 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import bot.cli  # noqa: E402, F401
+import newsqa.bot.cli  # noqa: E402, F401
 
-mark("import bot.cli")
-from index.config import Settings  # noqa: E402
-from index.service import QA  # noqa: E402
+mark("import newsqa.bot.cli")
+from newsqa.index.config import Settings  # noqa: E402
+from newsqa.index.service import QA  # noqa: E402
 
-mark("import index.service")
+mark("import newsqa.index.service")
 qa = QA(Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2])))
 mark("QA()")
 qa.has_index()

@@ -5,7 +5,7 @@ Quickstart as documented: SimpleDirectoryReader → VectorStoreIndex over a Chro
 default node parser (SentenceSplitter, 1024 tokens, overlap 200), here with newsqa's MiniLM embedder
 instead of OpenAI. There is no LLM offline, so a "query" is `as_retriever(similarity_top_k=3)
 .retrieve()`: retrieval only, no answer synthesis. This is a benchmark's baseline, which is why
-chromadb is imported here and not only in index/store.py.
+chromadb is imported here and not only in index/store/chroma.py.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).res
 import chromadb  # noqa: E402
 from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex  # noqa: E402
 from llama_index.vector_stores.chroma import ChromaVectorStore  # noqa: E402
+from newsqa.index.retrieval.minilm import MiniLMEmbedding  # noqa: E402
 from perf_work import peak_rss_mb, percentile, rss_mb  # noqa: E402
-
-from index.embed import MiniLMEmbedding  # noqa: E402
 
 COLLECTION = "quickstart"
 

@@ -25,7 +25,8 @@ def _status(pid: int) -> dict[str, float]:
 def serve_memory(corpus: Path, index_dir: Path, work: Path, questions: list[str]) -> dict[str, Any]:
     """RSS of the bot idle (ready, nothing asked), then after answering every question."""
     sys.path.insert(0, str(ROOT))
-    from index.config import Settings
+    from newsqa.index.config import Settings
+
     from tests.botapi_emulator import BotApiEmulator
 
     names = {f.upper() for f in Settings.__dataclass_fields__}
@@ -44,7 +45,7 @@ def serve_memory(corpus: Path, index_dir: Path, work: Path, questions: list[str]
         started = time.perf_counter()
         with (work / "serve.log").open("wb") as log:
             bot = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--env-file", os.devnull],
+                [sys.executable, "-m", "newsqa", "serve", "--env-file", os.devnull],
                 env=env,
                 cwd=work,
                 stdout=log,

@@ -21,9 +21,8 @@ from pydantic import PrivateAttr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.chunking import embedding_text  # noqa: E402
-from index.config import Settings  # noqa: E402
-from index.embed import (  # noqa: E402  # noqa: E402
+from newsqa.index.config import Settings  # noqa: E402
+from newsqa.index.retrieval.minilm import (  # noqa: E402
     MAX_WORD_PIECES,
     TOKENIZER_PACKAGE,
     TOKENIZER_SHA256,
@@ -31,7 +30,8 @@ from index.embed import (  # noqa: E402  # noqa: E402
     _read_verified,
     _tokenizer_file,
 )
-from index.service import QA  # noqa: E402
+from newsqa.index.service import QA  # noqa: E402
+from newsqa.index.store.records import embedding_text  # noqa: E402
 
 
 def peak_rss_mb() -> float:

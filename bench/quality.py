@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     code = code_version()  # now: the index/ modules are imported (and frozen for this run) below
     sys.path.insert(0, str(ROOT))
-    from index.runtime import configure
+    from newsqa.index.runtime import configure
 
     configure()
     for name in names:
@@ -107,13 +107,12 @@ def run_set(
     name: str, source: Path, sample: int | None, seed: int, rebuild: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Index once, ask every system the same questions; the report and newsqa's failures."""
+    from newsqa.index.config import Settings
+    from newsqa.index.evaluation.metrics import metrics, run
+    from newsqa.index.evaluation.sets import load, write_corpus
+    from newsqa.index.retrieval.registry import make_embedder
+    from newsqa.index.service import QA
     from quality_baselines import Bm25Baseline, DenseBaseline, QuickstartBaseline
-
-    from index.config import Settings
-    from index.embed import make_embedder
-    from index.evalsets import load, write_corpus
-    from index.evaluate import metrics, run
-    from index.service import QA
 
     load_before = os.getloadavg()
     evalset = load(source, sample=sample, seed=seed)
@@ -175,7 +174,7 @@ def hide_articles(evalset: Any, every: int) -> Any:
 
     A SQuAD file is `<title>/<paragraph>.txt`; a question whose article is absent must be abstained.
     """
-    from index.evalsets import EvalSet
+    from newsqa.index.evaluation.sets import EvalSet
 
     titles = sorted({name.split("/")[0] for name in evalset.corpus})
     hidden = set(titles[::every])
@@ -188,7 +187,7 @@ def hide_articles(evalset: Any, every: int) -> Any:
 
 
 def retrieved_citations(answer: Any) -> list[Any]:
-    from index.types import Citation
+    from newsqa.index.types import Citation
 
     return [
         Citation(n, p.chunk.source, p.chunk.title, p.chunk.url, p.chunk.text, p.score)

@@ -14,12 +14,11 @@ from typing import Any
 
 import bm25s
 import Stemmer
-
-from index.answer import MAX_ANSWER_CHARS
-from index.chunking import embedding_text
-from index.config import Settings
-from index.service import QA
-from index.types import Answer, Chunk, Citation
+from newsqa.index.answering.answer import MAX_ANSWER_CHARS
+from newsqa.index.config import Settings
+from newsqa.index.service import QA
+from newsqa.index.store.records import embedding_text
+from newsqa.index.types import Answer, Chunk, Citation
 
 TOP_K = 5  # chunks kept for hit@5
 QUICKSTART_TOP_K = 2  # the llama-index quickstart's similarity_top_k
@@ -91,8 +90,7 @@ class QuickstartBaseline:
 
     def __init__(self, corpus_dir: Path, folder: Path, embedder: Any) -> None:
         from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
-
-        from index.store import ChromaStore
+        from newsqa.index.store.chroma import ChromaStore
 
         self.corpus_dir = corpus_dir.resolve()
         existed = (folder / "chroma").is_dir()

@@ -7,11 +7,10 @@ import sys
 from typing import Any
 
 import click
-
-from bot.common import edge, ensure_index, load_settings, service, settings_options
-from bot.evalcmd import eval_command
-from bot.output import print_answer, print_summary, progress_printer
-from index.errors import QuestionError
+from newsqa.bot.common import edge, ensure_index, load_settings, service, settings_options
+from newsqa.bot.evalcmd import eval_command
+from newsqa.bot.output import print_answer, print_summary, progress_printer
+from newsqa.index.errors import QuestionError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -123,7 +122,7 @@ def serve(**options: Any) -> None:
     """Run the Telegram bot (long polling, or a webhook server when WEBHOOK_URL is set)."""
     settings = load_settings(**options)
     settings.require_bot()
-    from bot.tgbot.app import run
+    from newsqa.bot.tgbot.app import run
 
     run(settings)
 

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from bot.output import print_summary, progress_printer
-from index.config import Settings
-from index.errors import ConfigError, NewsqaError, QuestionError
+from newsqa.bot.output import print_summary, progress_printer
+from newsqa.index.config import Settings
+from newsqa.index.errors import ConfigError, NewsqaError, QuestionError
 
 
 def settings_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -93,7 +92,7 @@ def edge(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def service(settings: Settings) -> Any:
-    from index.service import QA
+    from newsqa.index.service import QA
 
     return QA(settings)
 

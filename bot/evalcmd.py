@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from bot.common import edge, ensure_index, load_settings, service, settings_options
-from index.config import Settings
-from index.errors import ConfigError
+from newsqa.bot.common import edge, ensure_index, load_settings, service, settings_options
+from newsqa.index.config import Settings
+from newsqa.index.errors import ConfigError
 
 
 def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Settings:
     """A question set that brings its own corpus (SQuAD) gets its own corpus and index folders."""
-    from index.evalsets import write_corpus
+    from newsqa.index.evaluation.sets import write_corpus
 
     base = settings.index_dir / "eval" / name
     corpus_dir = write_corpus(corpus, base / "corpus")
@@ -62,9 +61,9 @@ def eval_command(
     the answer text), abstention precision/recall and latency p50/p95; with --llm also the share
     of answers the LLM wrote, of LLM answers whose every citation verified, and the fallbacks.
     """
-    from bot.output import progress_printer
-    from index.evalsets import load
-    from index.evaluate import run
+    from newsqa.bot.output import progress_printer
+    from newsqa.index.evaluation.metrics import run
+    from newsqa.index.evaluation.sets import load
 
     settings = load_settings(**options)
     if use_llm and not settings.llm_enabled:

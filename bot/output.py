@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-
-from index.types import Answer, Progress, ReindexSummary
+from newsqa.index.types import Answer, Progress, ReindexSummary
 
 QUOTE_CHARS = 400
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from index.errors import ConfigError
+from newsqa.index.errors import ConfigError
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
 

@@ -9,22 +9,17 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
-from index.answer import PASSAGES_READ, extract, passage_coverage, with_further_sources
-from index.chunking import Chunker
-from index.config import Settings
-from index.conversation import Conversations
-from index.errors import (
-    EmbeddingError,
-    IndexCorruptError,
-    IndexNotFoundError,
-    QuestionError,
-)
-from index.locks import exclusive_reindex
-from index.question import analyse
-from index.retrieve import rerank, retrieve
-from index.snapshot import Snapshot
-from index.snapshot_cache import SnapshotCache
-from index.types import Answer, Progress, ReindexSummary
+from newsqa.index.answering.answer import PASSAGES_READ, extract, passage_coverage, with_further_sources
+from newsqa.index.answering.conversation import Conversations
+from newsqa.index.answering.question import analyse
+from newsqa.index.config import Settings
+from newsqa.index.errors import EmbeddingError, IndexCorruptError, IndexNotFoundError, QuestionError
+from newsqa.index.ingest.chunking import Chunker
+from newsqa.index.retrieval.hybrid import rerank, retrieve
+from newsqa.index.store.locks import exclusive_reindex
+from newsqa.index.store.snapshot import Snapshot
+from newsqa.index.store.snapshot_cache import SnapshotCache
+from newsqa.index.types import Answer, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +46,14 @@ class QA:
     """Answers questions from the index and keeps the index in line with the corpus."""
 
     def __init__(self, settings: Settings, embedder: Any | None = None) -> None:
-        from index.runtime import configure
+        from newsqa.index.runtime import configure
 
         configure()
         self.settings = settings
         self._embedder = embedder
         self._store: Any = None
         self._snapshot: Snapshot | None = None
-        # Embedded only: a server's index is shared by machines (see index/snapshot_cache.py).
+        # Embedded only: a server's index is shared by machines (see store/snapshot_cache.py).
         self._cache = None if settings.server_mode else SnapshotCache(settings.index_dir.resolve() / "cache")
         self._checked_at = 0.0
         self._open_lock = threading.Lock()
@@ -74,7 +69,7 @@ class QA:
         if self._embedder is None:
             with self._open_lock:
                 if self._embedder is None:
-                    from index.embed import make_embedder
+                    from newsqa.index.retrieval.registry import make_embedder
 
                     s = self.settings
                     self._embedder = make_embedder(
@@ -87,7 +82,7 @@ class QA:
         if self._store is None:
             with self._open_lock:
                 if self._store is None:
-                    from index.store import ChromaStore
+                    from newsqa.index.store.chroma import ChromaStore
 
                     self._store = ChromaStore(self.settings)
         return self._store
@@ -98,8 +93,8 @@ class QA:
         if self._llm is None and self.settings.llm_enabled:
             with self._open_lock:
                 if self._llm is None:
-                    from index.llm import LLMClient
-                    from index.llm_answer import LLMAnswerer
+                    from newsqa.index.llm.answerer import LLMAnswerer
+                    from newsqa.index.llm.client import LLMClient
 
                     self._llm = LLMAnswerer(LLMClient(self.settings))
         return self._llm
@@ -238,7 +233,7 @@ class QA:
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
     ) -> ReindexSummary:
         """Bring the index in line with the corpus; questions keep being answered meanwhile."""
-        from index.indexer import Indexer
+        from newsqa.index.ingest.indexer import Indexer
 
         with exclusive_reindex(self.settings, lambda: self.store, self._reindex_lock) as still_exclusive:
             if rebuild:
@@ -259,7 +254,7 @@ class QA:
         except IndexCorruptError as exc:
             if self.settings.server_mode:
                 raise
-            from index.store import set_aside
+            from newsqa.index.store.chroma import set_aside
 
             self._store, self._snapshot = None, None
             moved = set_aside(self.settings)

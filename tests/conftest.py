@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from newsqa.index.config import Settings
 
-from index.config import Settings
 from tests.chroma_server import ChromaServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def embedder() -> object:
     """The real bundled model, loaded once."""
-    from index.embed import make_embedder
+    from newsqa.index.retrieval.registry import make_embedder
 
     return make_embedder("minilm-int8")
 
@@ -99,7 +99,7 @@ def make_qa(
     tmp_path: Path, embedder: object, store_mode: str, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., object]]:
     """Build a QA over a corpus folder with its own index folder (or server database)."""
-    from index.service import QA
+    from newsqa.index.service import QA
 
     made: list[QA] = []
     store = _store_settings(request, store_mode)
@@ -125,7 +125,7 @@ def seed_qa(
     request: pytest.FixtureRequest,
 ) -> object:
     """A QA over the seed corpus, indexed once per test module and store mode."""
-    from index.service import QA
+    from newsqa.index.service import QA
 
     key = (request.module.__name__, store_mode)
     if key not in _seeds:  # pytest re-runs this fixture whenever store_mode's parameter changes

@@ -7,11 +7,9 @@ import json
 import logging
 
 import pytest
-from telegram import Chat, Message, Update
-
-from bot.tgbot.access import Access, RateLimiter
-from bot.tgbot.app import PerChatUpdateProcessor
-from bot.tgbot.feedback import (
+from newsqa.bot.tgbot.access import Access, RateLimiter
+from newsqa.bot.tgbot.app import PerChatUpdateProcessor
+from newsqa.bot.tgbot.feedback import (
     FeedbackLog,
     PendingAnswers,
     parse_vote,
@@ -19,8 +17,10 @@ from bot.tgbot.feedback import (
     record_for,
     vote_data,
 )
-from bot.tgbot.logs import RedactSecrets
-from index.types import Answer, Citation
+from newsqa.bot.tgbot.logs import RedactSecrets
+from newsqa.index.types import Answer, Citation
+from telegram import Chat, Message, Update
+
 from tests.botapi_emulator import TOKEN
 
 pytestmark = pytest.mark.timeout(30)

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import pytest
-
-from index.chunking import Chunker, count_tokens
-from index.sentences import sentence_pieces, split_sentences
-from index.types import Article
+from newsqa.index.ingest.chunking import Chunker, count_tokens
+from newsqa.index.text.sentences import sentence_pieces, split_sentences
+from newsqa.index.types import Article
 
 
 def _article(text: str, source: str = "a/b.txt") -> Article:

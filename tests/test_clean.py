@@ -6,8 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from index.clean import clean_html, clean_text
+from newsqa.index.ingest.clean import clean_html, clean_text
 
 LEDE = "Iraq and the United States began talks on Monday about the future of the 2,500 US troops."
 MIDDLE = "Officials said no timetable had been agreed, and both sides warned against a hasty exit."

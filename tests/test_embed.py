@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import newsqa.index.retrieval.minilm as embed
 import numpy as np
 import pytest
-
-import index.embed as embed
-from index.embed import DIMENSION, MODEL_SHA256, MiniLMEmbedding, make_embedder
-from index.errors import EmbeddingError
+from newsqa.index.errors import EmbeddingError
+from newsqa.index.retrieval.minilm import DIMENSION, MODEL_SHA256, MiniLMEmbedding
+from newsqa.index.retrieval.registry import make_embedder
 
 SECRET = "sk-test-0123456789abcdef"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from index.evalsets import write_corpus
+from newsqa.index.evaluation.sets import write_corpus
 
 
 def test_write_corpus_writes_nested_files_and_rewrites_only_changed_ones(tmp_path: Path):

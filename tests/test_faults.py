@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from bot.cli import main
+from newsqa.bot.cli import main
 
 from .conftest import ROOT, SEED_CORPUS
 
@@ -89,7 +88,7 @@ def test_unreadable_index_is_one_clear_line_and_rebuild_recovers_keeping_the_old
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
         assert str(index_dir) in result.stderr and "newsqa index --rebuild" in result.stderr
-    caplog.set_level(logging.WARNING, logger="index.service")
+    caplog.set_level(logging.WARNING, logger="newsqa.index.service")
     rebuilt = _cli(base, "index", "--rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     [aside] = list(index_dir.glob("chroma.broken-*"))
@@ -126,7 +125,9 @@ def _add_bulletins(corpus: Path, n: int) -> None:
 
 
 def _run_index(base: Path, prefix: list[str], python_prefix: str = "") -> subprocess.CompletedProcess[str]:
-    code = f"{python_prefix}import sys; from bot.cli import main; sys.argv = ['newsqa', 'index']; main()"
+    code = (
+        f"{python_prefix}import sys; from newsqa.bot.cli import main; sys.argv = ['newsqa', 'index']; main()"
+    )
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("CORPUS_DIR", "INDEX_DIR")},
         "CORPUS_DIR": str(base / "corpus"),
@@ -139,8 +140,8 @@ def _run_index(base: Path, prefix: list[str], python_prefix: str = "") -> subpro
 
 
 def _assert_old_index_serves(base: Path, generation: int) -> None:
-    from index.config import Settings
-    from index.service import QA
+    from newsqa.index.config import Settings
+    from newsqa.index.service import QA
 
     qa = QA(Settings(corpus_dir=base / "corpus", index_dir=base / "index"))
     try:
@@ -152,8 +153,8 @@ def _assert_old_index_serves(base: Path, generation: int) -> None:
 
 
 def _generation(base: Path) -> int:
-    from index.config import Settings
-    from index.store import ChromaStore
+    from newsqa.index.config import Settings
+    from newsqa.index.store.chroma import ChromaStore
 
     return int(ChromaStore(Settings(index_dir=base / "index")).read_state()["generation"])
 

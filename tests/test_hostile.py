@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from bot.cli import main
-from index.errors import QuestionError
-from index.service import QA
+from newsqa.bot.cli import main
+from newsqa.index.errors import QuestionError
+from newsqa.index.service import QA
 
 from .conftest import SEED_CORPUS
 

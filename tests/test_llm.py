@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from newsqa.bot.cli import main
+from newsqa.index.answering.conversation import rewrite
+from newsqa.index.config import Settings
+from newsqa.index.errors import ConfigError
+from newsqa.index.service import QA
 
-from bot.cli import main
-from index.config import Settings
-from index.conversation import rewrite
-from index.errors import ConfigError
-from index.service import QA
 from tests.llm_double import LLMTestDouble, Reply, cited, prompt_of
 
 QUESTION = "How many US troops are in Iraq?"
@@ -106,7 +106,7 @@ def test_citations_are_renumbered_in_order_of_use(llm_qa, llm):
 
 
 def test_sentence_with_a_hallucinated_number_is_dropped(llm_qa, llm, caplog):
-    caplog.set_level(logging.INFO, "index")
+    caplog.set_level(logging.INFO, "newsqa.index")
     llm.script(cited(GOOD + " About 4,000 more troops are expected next year [{a}].", a=FIGURE))
     answer = llm_qa.ask(QUESTION)
     assert answer.mode == "llm" and not answer.verified
@@ -302,7 +302,7 @@ def test_real_llm_server_answers_or_falls_back(seed_qa, monkeypatch):
 
 
 def test_verification_unit_cases():
-    from index.verify import numbers, verify
+    from newsqa.index.llm.verify import numbers, verify
 
     assert numbers("three ferries, 2,500 troops and hundreds of 4.0 boats") == {"3", "2500", "hundred", "4"}
     sources = {

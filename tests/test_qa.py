@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
-from index.errors import QuestionError
-from index.service import QA
+from newsqa.index.errors import QuestionError
+from newsqa.index.service import QA
 
 from .conftest import BOTH_STORES
 

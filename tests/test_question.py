@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from index.question import DATE, misspelt_mention, question_kind
-from index.service import QA
+from newsqa.index.answering.question import question_kind
+from newsqa.index.service import QA
+from newsqa.index.text.names import misspelt_mention
+from newsqa.index.text.numbers import DATE
 
 
 @pytest.mark.parametrize(
@@ -93,7 +94,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def small_qa(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> QA:
-    from index.config import Settings
+    from newsqa.index.config import Settings
 
     root = tmp_path_factory.mktemp("kinds")
     corpus = root / "corpus"
@@ -133,10 +134,11 @@ def test_the_day_of_a_date_is_not_a_count(small_qa: QA, tmp_path: Path):
 
 
 def _extract_from(text: str, question: str, similarity: float | None):
-    from index.answer import extract
-    from index.lexical import LexicalIndex
-    from index.question import analyse, fold
-    from index.types import Chunk, Passage
+    from newsqa.index.answering.answer import extract
+    from newsqa.index.answering.question import analyse
+    from newsqa.index.retrieval.lexical import LexicalIndex
+    from newsqa.index.text.normalise import fold
+    from newsqa.index.types import Chunk, Passage
 
     others = [f"Filler article {i} about harvests, rainfall and prices in the valley." for i in range(20)]
     chunk = Chunk("a.txt#0", "a.txt", 0, text, "Report")
@@ -153,7 +155,7 @@ def test_a_passage_only_keyword_search_found_must_cover_more_of_the_question():
 
 
 def test_an_answer_too_long_for_both_sentences_keeps_the_best_one():
-    from index.answer import MAX_ANSWER_CHARS, _compose
+    from newsqa.index.answering.answer import MAX_ANSWER_CHARS, _compose
 
     before = "Background " * 30
     best = "The figure is 2,500 troops, officials said. " * 5

@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-
-from index.errors import CorpusError
-from index.reader import UnreadableFile, read_article, read_corpus, scan_corpus
+from newsqa.index.errors import CorpusError
+from newsqa.index.ingest.reader import UnreadableFile, read_article, read_corpus, scan_corpus
 
 SEED = Path(__file__).resolve().parents[1] / "corpus"
 BODY = "Iraq and the United States began talks on Monday about the future of US troops.\n"

@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from index.errors import ReindexError
-from index.records import source_of, version_of
-from index.snapshot import Snapshot
-from index.store import ChromaStore
+from newsqa.index.errors import ReindexError
+from newsqa.index.store.chroma import ChromaStore
+from newsqa.index.store.records import source_of, version_of
+from newsqa.index.store.snapshot import Snapshot
 
 from .conftest import BOTH_STORES, ROOT
 
@@ -134,8 +133,8 @@ class _FailingEmbedder:
 
 @BOTH_STORES
 def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embedder, monkeypatch):
-    from index import indexer
-    from index.service import QA
+    from newsqa.index.ingest import indexer
+    from newsqa.index.service import QA
 
     monkeypatch.setattr(indexer, "BATCH", 8)
     qa = make_qa(corpus)
@@ -183,7 +182,11 @@ def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_p
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "index", "-v"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        [sys.executable, "-m", "newsqa", "index", "-v"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         assert proc.stderr is not None
@@ -197,8 +200,8 @@ def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_p
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
 
-    from index.config import Settings
-    from index.service import QA
+    from newsqa.index.config import Settings
+    from newsqa.index.service import QA
 
     reopened = QA(Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=qa.embedder)
     assert reopened.store.read_state()["generation"] == before.generation

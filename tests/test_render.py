@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from bot.tgbot.render import (
+from newsqa.bot.tgbot.render import (
     MAX_MESSAGE,
     plain_text,
     render_answer,
@@ -17,7 +16,8 @@ from bot.tgbot.render import (
     utf16_len,
     visible_len,
 )
-from index.types import Answer, Citation, Progress, ReindexSummary
+from newsqa.index.types import Answer, Citation, Progress, ReindexSummary
+
 from tests.botapi_emulator import parse_html
 
 HOSTILE = '<script>alert("x")</script> & *_[ `code` &amp; </blockquote>'

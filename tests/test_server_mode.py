@@ -10,15 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from bot.cli import main
-from index import lease as lease_module
-from index import service
-from index.config import Settings
-from index.errors import ReindexBusyError, StoreUnavailableError
-from index.lease import ReindexLease
-from index.service import QA
-from index.store import ChromaStore
+from newsqa.bot.cli import main
+from newsqa.index import service
+from newsqa.index.config import Settings
+from newsqa.index.errors import ReindexBusyError, StoreUnavailableError
+from newsqa.index.service import QA
+from newsqa.index.store import lease as lease_module
+from newsqa.index.store.chroma import ChromaStore
+from newsqa.index.store.lease import ReindexLease
 
 from .chroma_server import ChromaServer
 from .conftest import SEED_CORPUS
@@ -198,7 +197,7 @@ def test_cli_reports_an_unreachable_server_in_one_line(corpus, tmp_path, monkeyp
 
 
 def test_bot_replies_politely_while_the_server_is_down_and_recovers_by_itself(outage, embedder, tmp_path):
-    from bot.tgbot.app import build_application, serve
+    from newsqa.bot.tgbot.app import build_application, serve
 
     from .botapi_emulator import TOKEN, BotApiEmulator, bot_thread
 

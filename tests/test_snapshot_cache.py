@@ -7,11 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from index.snapshot import Snapshot
-from index.snapshot_cache import SnapshotCache
-from index.store import ChromaStore
-from index.types import Answer
+from newsqa.index.store.chroma import ChromaStore
+from newsqa.index.store.snapshot import Snapshot
+from newsqa.index.store.snapshot_cache import SnapshotCache
+from newsqa.index.types import Answer
 
 QUESTIONS = [
     "How many US troops are in Iraq?",
@@ -136,7 +135,7 @@ def test_a_reindex_in_another_process_invalidates_the_cache(make_qa, corpus, sto
     assert store_reads  # the old generation's cache was not used
     [new] = _cached(reader.settings.index_dir)
     assert new != old and not old.exists()  # the old generation's cache was pruned
-    monkeypatch.setattr("index.service.STATE_CHECK_S", 0.0)  # the reader looks at the state again
+    monkeypatch.setattr("newsqa.index.service.STATE_CHECK_S", 0.0)  # the reader looks at the state again
     assert "13,500" in reader.ask("How many US troops are in Kuwait?").answer
 
 

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from index.config import Settings
+from newsqa.index.config import Settings
 
 
 @dataclass(frozen=True)

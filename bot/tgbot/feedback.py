@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from index.types import Answer
+from newsqa.index.types import Answer
 
 FORMAT_VERSION = 1
 _DATA = re.compile(r"fb:([ud]):([0-9a-f]{12})")  # at most 17 bytes of Telegram's 64

@@ -8,24 +8,18 @@ import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from newsqa.bot.tgbot import render
+from newsqa.bot.tgbot.access import Access, RateLimiter
+from newsqa.bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, record_for, vote_data
+from newsqa.bot.tgbot.messaging import reply_html, typing
+from newsqa.bot.tgbot.reindexing import ReindexJob
+from newsqa.bot.tgbot.streaming import StreamedReply, stream_answer
+from newsqa.index.config import Settings
+from newsqa.index.errors import IndexNotFoundError, QuestionError, ReindexBusyError, StoreUnavailableError
+from newsqa.index.service import QA
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
-
-from bot.tgbot import render
-from bot.tgbot.access import Access, RateLimiter
-from bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, record_for, vote_data
-from bot.tgbot.messaging import reply_html, typing
-from bot.tgbot.reindexing import ReindexJob
-from bot.tgbot.streaming import StreamedReply, stream_answer
-from index.config import Settings
-from index.errors import (
-    IndexNotFoundError,
-    QuestionError,
-    ReindexBusyError,
-    StoreUnavailableError,
-)
-from index.service import QA
 
 log = logging.getLogger(__name__)
 

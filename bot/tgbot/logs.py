@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from index.config import Settings
+from newsqa.index.config import Settings
 
 REDACTED = "<redacted>"
 

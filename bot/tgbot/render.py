@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from index.types import Answer, Progress, ReindexSummary
+from newsqa.index.types import Answer, Progress, ReindexSummary
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the visible text
 EXAMPLE_QUESTION = "How many US troops are in Iraq?"

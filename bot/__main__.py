@@ -1,5 +1,0 @@
-"""`python -m bot` is the `newsqa` command."""
-
-from bot.cli import main
-
-main()

@@ -1,0 +1,1 @@
+"""Corpus → articles → chunks → the store: reading, parsing, boilerplate removal, chunking, reindexing."""

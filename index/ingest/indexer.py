@@ -1,0 +1,244 @@
+"""Incremental, atomic reindexing: corpus → chunks → embeddings → Chroma.
+
+Only new and changed articles are embedded. New chunks are written beside the old ones under
+versioned record ids; the index state is switched in one write; then superseded records are
+deleted. A reindex that fails or is killed before the switch leaves the previous state serving
+(its half-written records are invisible and are removed by the next run). A full rebuild (asked
+for, or forced by a change of model or chunking) writes a new collection and switches to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from newsqa.index.errors import NewsqaError, ReindexBusyError, ReindexError
+from newsqa.index.ingest.chunking import Chunker
+from newsqa.index.ingest.reader import scan_corpus
+from newsqa.index.store.chroma import CHUNK_PREFIX, ChromaStore
+from newsqa.index.store.records import embedding_text, record_id, source_of, version_of
+from newsqa.index.types import Article, Chunk, Progress, ReindexSummary
+
+log = logging.getLogger(__name__)
+
+BATCH = 256  # chunks embedded and written per step: bounds memory, paces progress reports
+STATE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    added: list[Article]
+    updated: list[Article]
+    removed: list[str]
+    unchanged: list[str]
+    full: bool
+    everything: list[Article]
+
+    @property
+    def to_embed(self) -> list[Article]:
+        return self.everything if self.full else self.added + self.updated
+
+
+def _version(article: Article) -> str:
+    return article.sha256[:16]
+
+
+class Indexer:
+    """Brings the store in line with the corpus folder."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Any,
+        chunker: Chunker,
+        corpus_dir: Any,
+        model_id: str,
+        still_exclusive: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        # Raises ReindexBusyError once another process may be reindexing the same store.
+        self.still_exclusive = still_exclusive or (lambda: None)
+        self.embedder = embedder
+        self.chunker = chunker
+        self.corpus_dir = corpus_dir
+        self.config = {
+            "format": STATE_FORMAT,
+            "embed_model": model_id,
+            "chunk_tokens": chunker.chunk_tokens,
+            "chunk_overlap": chunker.overlap,
+        }
+
+    def run(
+        self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
+    ) -> ReindexSummary:
+        started = time.perf_counter()
+        report = progress or (lambda p: None)
+        state = self.store.read_state()
+        full = rebuild or state is None or state.get("config") != self.config
+        # A file whose bytes still hash to its indexed sha256 is not parsed again: on a large corpus
+        # parsing and cleaning every file would cost more than the change being indexed.
+        old_docs = {} if full or state is None else state["documents"]
+        known = {source: doc.get("sha256", "") for source, doc in old_docs.items()}
+        articles, unchanged, skipped = scan_corpus(self.corpus_dir, known)
+        for warning in skipped:
+            log.debug("%s", warning)  # callers show summary.skipped to the user
+        plan = self._plan(articles, unchanged, state, full)
+        if not plan.full and not plan.to_embed and not plan.removed:
+            self._collect_garbage(state)
+            return self._summary(plan, state, skipped, 0, started)
+        generation = int(state["generation"]) + 1 if state else 1
+        collection = f"{CHUNK_PREFIX}{generation}" if plan.full else state["collection"]  # type: ignore[index]
+        written: list[str] = []
+        try:
+            embedded = self._embed_and_write(plan, collection, written, report)
+            new_state = self._next_state(plan, state, articles, generation, collection, embedded)
+            self.still_exclusive()
+            self.store.write_state(new_state)
+        except ReindexBusyError:
+            raise  # what this run wrote may now be shared with the run that took over: keep it
+        except (NewsqaError, OSError, ValueError, RuntimeError) as exc:
+            self._undo(plan, collection, written)
+            raise ReindexError(
+                f"reindex failed, the previous index keeps serving: {exc}", cause=type(exc).__name__
+            ) from exc
+        self._drop_superseded(plan, state)
+        return self._summary(plan, new_state, skipped, len(embedded["chunks"]), started)
+
+    def _plan(
+        self, articles: list[Article], hashed: dict[str, str], state: dict[str, Any] | None, full: bool
+    ) -> Plan:
+        """`articles` were read; `hashed` (source → sha256) were only hashed: they are unchanged."""
+        old = {} if state is None else state.get("documents", {})
+        current = {a.source for a in articles} | set(hashed)
+        added = [a for a in articles if a.source not in old]
+        updated = [a for a in articles if a.source in old and old[a.source]["version"] != _version(a)]
+        same = {a.source for a in articles if a.source in old and old[a.source]["version"] == _version(a)}
+        unchanged = sorted(set(hashed) | same)
+        removed = [s for s in old if s not in current]
+        return Plan(added, updated, removed, unchanged, full, list(articles))
+
+    def _embed_and_write(
+        self, plan: Plan, collection: str, written: list[str], report: Callable[[Progress], None]
+    ) -> dict[str, Any]:
+        chunks_of: dict[str, list[Chunk]] = {}
+        pending: list[tuple[Chunk, str]] = []
+        for i, article in enumerate(plan.to_embed, 1):
+            chunks = self.chunker.split(article)
+            chunks_of[article.source] = chunks
+            pending.extend((c, _version(article)) for c in chunks)
+            report(Progress("chunking", i, len(plan.to_embed)))
+        total = len(pending)
+        report(Progress("embedding", 0, total))
+        for start in range(0, total, BATCH):
+            batch = pending[start : start + BATCH]
+            vectors = self.embedder.get_text_embedding_batch([embedding_text(c) for c, _ in batch])
+            self.store.add(collection, [c for c, _ in batch], vectors, [v for _, v in batch])
+            written.extend(record_id(c, v) for c, v in batch)
+            self.still_exclusive()
+            log.debug("wrote %d/%d chunks to %s", start + len(batch), total, collection)
+            report(Progress("embedding", start + len(batch), total))
+        return {"chunks_of": chunks_of, "chunks": [c for c, _ in pending]}
+
+    def _next_state(
+        self,
+        plan: Plan,
+        state: dict[str, Any] | None,
+        articles: list[Article],
+        generation: int,
+        collection: str,
+        embedded: dict[str, Any],
+    ) -> dict[str, Any]:
+        old_docs = {} if state is None or plan.full else state.get("documents", {})
+        documents = {}
+        for article in articles:
+            if article.source in embedded["chunks_of"]:
+                documents[article.source] = {
+                    "version": _version(article),
+                    "sha256": article.sha256,
+                    "title": article.title,
+                    "url": article.url,
+                    "published": article.published,
+                    "site": article.site,
+                    "chunks": len(embedded["chunks_of"][article.source]),
+                }
+            elif article.source in old_docs:
+                documents[article.source] = old_docs[article.source]
+        for source in plan.unchanged:  # hashed, not read: not in `articles`
+            if source not in documents and source in old_docs:
+                documents[source] = old_docs[source]
+        return {
+            "generation": generation,
+            "collection": collection,
+            "config": self.config,
+            "documents": documents,
+            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+
+    def _undo(self, plan: Plan, collection: str, written: list[str]) -> None:
+        """Best effort: remove what this run wrote (the next run would collect it anyway)."""
+        try:
+            if plan.full:
+                self.store.drop(collection)
+            elif written:
+                self.store.delete(collection, written)
+        except NewsqaError:
+            log.warning("could not clean up after a failed reindex; the next reindex will")
+
+    def _drop_superseded(self, plan: Plan, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        try:
+            if plan.full:
+                self.store.drop(state["collection"])
+                return
+            old = state["documents"]
+            stale = [
+                f"{source}#{n}@{old[source]['version']}"
+                for source in [a.source for a in plan.updated] + plan.removed
+                for n in range(int(old[source]["chunks"]))
+            ]
+            self.store.delete(state["collection"], stale)
+        except NewsqaError:
+            log.warning("could not delete superseded chunks; the next reindex will", exc_info=True)
+
+    def _collect_garbage(self, state: dict[str, Any] | None) -> None:
+        """Remove what a killed run left: records of no live version, collections not in use."""
+        if state is None:
+            return
+        live = state["collection"]
+        for name in self.store.chunk_collections():
+            if name != live:
+                self.store.drop(name)
+        if self.store.count(live) == sum(int(d["chunks"]) for d in state["documents"].values()):
+            return  # nothing left over (listing every record id costs seconds on a large index)
+        versions = {s: d["version"] for s, d in state["documents"].items()}
+        orphans = [
+            rid for rid in self.store.record_ids(live) if versions.get(source_of(rid)) != version_of(rid)
+        ]
+        if orphans:
+            log.info("removing %d chunks left by an interrupted reindex", len(orphans))
+            self.store.delete(live, orphans)
+
+    def _summary(
+        self,
+        plan: Plan,
+        state: dict[str, Any] | None,
+        skipped: list[str],
+        embedded: int,
+        started: float,
+    ) -> ReindexSummary:
+        docs = {} if state is None else state.get("documents", {})
+        return ReindexSummary(
+            added=len(plan.added),
+            updated=len(plan.updated),
+            removed=len(plan.removed),
+            unchanged=len(plan.unchanged),
+            skipped=list(skipped),
+            chunks=sum(int(d["chunks"]) for d in docs.values()),
+            embedded=embedded,
+            seconds=round(time.perf_counter() - started, 3),
+            generation=int(state["generation"]) if state else 0,
+        )

@@ -1,0 +1,1 @@
+"""The optional LLM: the OpenAI-compatible client, the answerer, and citation verification."""

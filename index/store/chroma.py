@@ -1,0 +1,326 @@
+"""The Chroma store: the only module that imports chromadb.
+
+Layout inside one Chroma client (embedded `PersistentClient` in INDEX_DIR/chroma, or an
+`HttpClient` in server mode):
+- `newsqa_state`: one record, id "current", whose document is the JSON index state (which
+  chunk collection is live, which article versions it holds). Writing it is one SQLite
+  transaction, so switching to a new index state is atomic, and every process sharing the
+  store sees the switch.
+- `newsqa_chunks_<n>`: the chunks. A record id is `source#n@version` (version = a prefix of the
+  article's sha256), so a reindex can add an article's new chunks beside the old ones, switch
+  the state, and only then delete the old ones. Records whose version is not in the state are
+  invisible to queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import httpx
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError, NotFoundError
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from newsqa.index.config import Settings
+from newsqa.index.errors import IndexCorruptError, StoreUnavailableError
+from newsqa.index.store.deadline import within
+from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
+from newsqa.index.types import Chunk
+
+log = logging.getLogger(__name__)
+
+STATE_COLLECTION = "newsqa_state"
+STATE_ID = "current"
+CHUNK_PREFIX = "newsqa_chunks_"
+LEASE_PREFIX = "newsqa_lease_"
+_PAGE = 2000
+# SQLite's words for a write the file system refused (full disk, file size limit, read-only mount)
+_WRITE_FAILURES = (
+    "disk i/o error",
+    "database or disk is full",
+    "readonly database",
+    "read-only file system",
+    "no space left",
+)
+
+
+class ChromaStore:
+    """Chunks and index state in Chroma, embedded or over HTTP."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        database = settings.chroma_database
+        self.where = (
+            f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+            + ("" if database == "default_database" else f" (database {database})")
+            if settings.server_mode
+            else f"index directory {settings.index_dir}"
+        )
+        self._client = self._connect()
+        self._vector_stores: dict[str, ChromaVectorStore] = {}
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        s = self.settings
+        try:
+            if s.server_mode:
+                return self._connect_server(chroma_settings)
+            # Absolute: chromadb caches clients by path string within a process.
+            path = s.index_dir.resolve() / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except StoreUnavailableError:
+            raise
+        except OSError as exc:
+            raise IndexCorruptError(
+                f"cannot open the {self.where}: {exc}; rebuild it with `newsqa index --rebuild`",
+                path=str(s.index_dir),
+            ) from exc
+        except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors on connect
+            raise self._translate(exc) from exc
+
+    def _connect_server(self, chroma_settings: ChromaSettings) -> Any:
+        s = self.settings
+        server = ChromaSettings(
+            anonymized_telemetry=chroma_settings.anonymized_telemetry,
+            allow_reset=chroma_settings.allow_reset,
+            chroma_api_impl="chromadb.api.fastapi.FastAPI",
+            chroma_server_host=s.chroma_host,
+            chroma_server_http_port=s.chroma_port,
+            chroma_server_ssl_enabled=s.chroma_ssl,
+            chroma_server_headers=s.chroma_headers or None,
+        )
+
+        def connect() -> Any:
+            try:
+                return chromadb.Client(server, database=s.chroma_database)
+            except NotFoundError:  # a fresh server, or a new CHROMA_DATABASE
+                log.info("creating the Chroma database %s on %s", s.chroma_database, self.where)
+                try:
+                    chromadb.AdminClient(server).create_database(s.chroma_database)
+                except ChromaError:  # another process created it first
+                    log.debug("database %s already exists", s.chroma_database, exc_info=True)
+                return chromadb.Client(server, database=s.chroma_database)
+
+        try:
+            client = within(s.chroma_timeout_s, connect, name="newsqa-chroma-connect")
+        except TimeoutError as exc:  # an OSError, which _connect would read as a broken folder
+            raise self._translate(TimeoutError(f"{exc} (CHROMA_TIMEOUT_S)")) from exc
+        _set_timeout(client, s.chroma_timeout_s)
+        client.heartbeat()
+        return client
+
+    def _translate(self, exc: Exception) -> Exception:
+        if self.settings.server_mode:
+            return StoreUnavailableError(
+                f"cannot reach the {self.where} ({type(exc).__name__}: {exc}); "
+                "check CHROMA_HOST/CHROMA_PORT and that `chroma run` is up"
+            )
+        if any(sign in str(exc).lower() for sign in _WRITE_FAILURES):
+            return IndexCorruptError(
+                f"cannot write to the {self.where} ({type(exc).__name__}: {exc}); "
+                "is the disk full or the folder read-only?",
+                path=str(self.settings.index_dir),
+            )
+        return IndexCorruptError(
+            f"the {self.where} cannot be read ({type(exc).__name__}: {exc}); "
+            "rebuild it with `newsqa index --rebuild` (or delete the folder)",
+            path=str(self.settings.index_dir),
+        )
+
+    def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma operation, turning driver failures into domain errors."""
+        try:
+            return fn(*args, **kwargs)
+        except (IndexCorruptError, StoreUnavailableError):
+            raise
+        except Exception as exc:  # the driver's errors are untyped; this is the store's edge
+            log.debug("chroma %s failed", what, exc_info=True)
+            raise self._translate(exc) from exc
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _state_collection(self) -> Any:
+        return self.call("state", self._client.get_or_create_collection, STATE_COLLECTION)
+
+    def read_state(self) -> dict[str, Any] | None:
+        """The current index state, or None when nothing was ever indexed."""
+        got = self.call("read state", self._state_collection().get, ids=[STATE_ID], include=["documents"])
+        if not got["ids"]:
+            return None
+        try:
+            return json.loads(got["documents"][0])
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise IndexCorruptError(
+                f"the index state in the {self.where} is unreadable; rebuild with `newsqa index --rebuild`"
+            ) from exc
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        """Atomically replace the index state."""
+        doc = json.dumps(state, ensure_ascii=False, sort_keys=True)
+        self.call(
+            "write state",
+            self._state_collection().upsert,
+            ids=[STATE_ID],
+            documents=[doc],
+            embeddings=[[1.0]],
+        )
+
+    # -- chunk collections -------------------------------------------------------------------
+
+    def chunk_collections(self) -> list[str]:
+        names = self.call("list", self._client.list_collections)
+        names = [c if isinstance(c, str) else c.name for c in names]
+        return sorted(n for n in names if n.startswith(CHUNK_PREFIX))
+
+    def _collection(self, name: str) -> Any:
+        return self.call(
+            "open", self._client.get_or_create_collection, name, metadata={"hnsw:space": "cosine"}
+        )
+
+    def vector_store(self, name: str) -> ChromaVectorStore:
+        with self._lock:
+            if name not in self._vector_stores:
+                self._vector_stores[name] = ChromaVectorStore(chroma_collection=self._collection(name))
+            return self._vector_stores[name]
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            self._vector_stores.pop(name, None)
+        try:
+            self.call("drop", self._client.delete_collection, name)
+        except IndexCorruptError:
+            log.warning("could not drop collection %s", name)
+
+    def add(self, name: str, chunks: list[Chunk], embeddings: list[list[float]], versions: list[str]) -> None:
+        """Add chunks (with their embeddings) under versioned record ids."""
+        nodes = [
+            TextNode(
+                id_=record_id(chunk, version),
+                text=chunk.text,
+                embedding=embedding,
+                metadata=chunk_metadata(chunk),
+                excluded_embed_metadata_keys=list(chunk_metadata(chunk)),
+                excluded_llm_metadata_keys=list(chunk_metadata(chunk)),
+            )
+            for chunk, embedding, version in zip(chunks, embeddings, versions, strict=True)
+        ]
+        if nodes:
+            self.call("add", self.vector_store(name).add, nodes)
+
+    def delete(self, name: str, ids: list[str]) -> None:
+        collection = self._collection(name)
+        for start in range(0, len(ids), _PAGE):
+            self.call("delete", collection.delete, ids=ids[start : start + _PAGE])
+
+    def query(self, name: str, embedding: list[float], n: int) -> list[tuple[str, Chunk, float]]:
+        """Nearest chunks: (record id, chunk, cosine similarity), best first."""
+        result = self.call(
+            "query",
+            self.vector_store(name).query,
+            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n),
+        )
+        out = []
+        for node, node_id in zip(result.nodes or [], result.ids or [], strict=False):
+            out.append((node_id, chunk_from(node.metadata, node.get_content()), 0.0))
+        sims = result.similarities or [0.0] * len(out)
+        return [(rid, chunk, float(sim)) for (rid, chunk, _), sim in zip(out, sims, strict=False)]
+
+    def records(self, name: str, ids: list[str] | None = None) -> Iterator[tuple[str, Chunk]]:
+        """Every record of a collection, or those of `ids` that exist: (record id, chunk)."""
+        collection = self._collection(name)
+        if ids is not None:
+            for start in range(0, len(ids), _PAGE):
+                got = self.call(
+                    "read", collection.get, ids=ids[start : start + _PAGE], include=["documents", "metadatas"]
+                )
+                for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                    yield rid, chunk_from(meta or {}, doc or "")
+            return
+        offset = 0
+        while True:
+            got = self.call(
+                "read", collection.get, include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield rid, chunk_from(meta or {}, doc or "")
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def record_ids(self, name: str) -> list[str]:
+        collection = self._collection(name)
+        ids: list[str] = []
+        while True:
+            got = self.call("read ids", collection.get, include=[], limit=_PAGE, offset=len(ids))
+            ids.extend(got["ids"])
+            if len(got["ids"]) < _PAGE:
+                return ids
+
+    def count(self, name: str) -> int:
+        return int(self.call("count", self._collection(name).count))
+
+    # -- leases: empty collections used as markers (see store/lease.py) ----------------------
+
+    def leases(self) -> dict[str, dict[str, Any]]:
+        """Every lease collection: name → metadata."""
+        found = self.call("list", self._client.list_collections)
+        return {c.name: dict(c.metadata or {}) for c in found if c.name.startswith(LEASE_PREFIX)}
+
+    def create_lease(self, name: str, metadata: dict[str, Any]) -> bool:
+        """Create a lease collection; False when one of that name exists (the catalogue decides)."""
+        try:
+            self._client.create_collection(name, metadata=metadata)
+            return True
+        except Exception as exc:  # chromadb raises a bare ChromaError for "already exists"
+            if name in self.leases():
+                return False
+            raise self._translate(exc) from exc
+
+    def update_lease(self, name: str, metadata: dict[str, Any]) -> None:
+        collection = self.call("open lease", self._client.get_collection, name)
+        self.call("renew lease", collection.modify, metadata=metadata)
+
+
+def set_aside(settings: Settings) -> Path:
+    """Rename an unreadable embedded index folder to `chroma.broken-<time>` (never deleted); the new path."""
+    path = settings.index_dir.resolve() / "chroma"
+    # chromadb keeps one client per path in a process: forget it, or it would reopen the broken files.
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is not None:
+        with contextlib.suppress(Exception):  # stopping a half-open client is best effort
+            system.stop()
+    target = path.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    try:
+        path.rename(target)
+    except OSError as exc:
+        raise IndexCorruptError(
+            f"cannot move the unreadable index {path} aside: {exc.strerror}; move or delete it yourself",
+            path=str(path),
+        ) from exc
+    return target
+
+
+def _set_timeout(client: Any, seconds: float) -> None:
+    """chromadb 1.5's HTTP client waits forever on a server that accepts but never answers: bound it."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+    else:  # a chromadb that changed its internals: tests/test_server_mode.py would catch this
+        log.warning("cannot set a request timeout on this chromadb's HTTP client")

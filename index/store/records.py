@@ -1,0 +1,49 @@
+"""Chunks as records: ids `source#n@version` (version = a prefix of the article's sha256), metadata, and
+the text both retrievers index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsqa.index.types import Chunk
+
+
+def record_id(chunk: Chunk, version: str) -> str:
+    return f"{chunk.id}@{version}"
+
+
+def version_of(record: str) -> str:
+    return record.rpartition("@")[2]
+
+
+def source_of(record: str) -> str:
+    return record.rpartition("@")[0].rpartition("#")[0]
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    return {
+        "source": chunk.source,
+        "n": chunk.n,
+        "title": chunk.title,
+        "url": chunk.url or "",
+        "published": chunk.published or "",
+    }
+
+
+def chunk_from(meta: dict[str, Any], text: str) -> Chunk:
+    source = str(meta.get("source", ""))
+    n = int(meta.get("n", 0))
+    return Chunk(
+        id=f"{source}#{n}",
+        source=source,
+        n=n,
+        text=text,
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url") or "") or None,
+        published=str(meta.get("published") or "") or None,
+    )
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded and BM25-indexed: the title gives a chunk its context."""
+    return f"{chunk.title}\n\n{chunk.text}"

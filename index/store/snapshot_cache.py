@@ -1,0 +1,191 @@
+"""A copy on disk of a loaded snapshot's live chunks and BM25 index, so a new process skips both.
+
+`INDEX_DIR/cache/snapshot-<generation>-<key>/` holds `chunks.json`, the lexical index's files and
+`manifest.json` (the key and the sha256 of every other file). The key digests the whole state
+document and the code that builds a snapshot, so a reindex from any process, or a change to
+tokenizing, misses the cache. The cache only saves time: one that is missing, partial, corrupt or
+for another state is ignored (logged at DEBUG), the snapshot is read from the store again and
+saved anew. A cache is written into a temporary folder and renamed into place, so a reader never
+sees half of one; saving prunes older generations' caches. Embedded mode only: a Chroma server is
+shared by processes on several machines, and INDEX_DIR is otherwise not used there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import bm25s
+from newsqa.index.retrieval.lexical import LexicalIndex
+from newsqa.index.types import Chunk
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+PREFIX = "snapshot-"
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
+_COLUMNS = ("sources", "ns", "versions", "titles", "urls", "published", "texts")
+# A change to any of these can change what a snapshot holds: it changes the key.
+_CODE = (
+    "store/records.py",
+    "store/snapshot.py",
+    "store/snapshot_cache.py",
+    "store/chroma.py",
+    "retrieval/lexical.py",
+    "text/normalise.py",
+    "text/terms.py",
+)
+
+
+class SnapshotCache:
+    """Saved snapshots under `folder`, one per index state."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load(self, state: dict[str, Any]) -> tuple[list[Chunk], LexicalIndex] | None:
+        """The live chunks (sorted by source, n) and lexical index saved for `state`, or None."""
+        generation, key = _key(state)
+        folder = self.folder / _name(generation, key)
+        if not folder.is_dir():
+            log.debug("no snapshot cache for generation %d", generation)
+            return None
+        try:
+            manifest = json.loads((folder / "manifest.json").read_bytes())
+            if manifest.get("format") != FORMAT or manifest.get("key") != key:
+                raise ValueError("it was saved for another state")
+            files = manifest["files"]
+            if {p.name for p in folder.iterdir()} != set(files) | {"manifest.json"}:
+                raise ValueError("its files are not the ones its manifest lists")
+            for name, digest in files.items():
+                if _sha256(folder / name) != digest:
+                    raise ValueError(f"{name} does not match its digest")
+            chunks = _read_chunks(folder / "chunks.json", state)
+            lexical = LexicalIndex.load(folder)
+            if lexical.size != len(chunks):
+                raise ValueError("its lexical index and chunks differ in length")
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            log.debug("ignoring the snapshot cache %s: %s", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)  # so that it is saved again
+            return None
+        log.debug("snapshot of generation %d loaded from %s", generation, folder)
+        return chunks, lexical
+
+    def save(self, state: dict[str, Any], chunks: list[Chunk], lexical: LexicalIndex) -> None:
+        """Save a snapshot of `state` (best effort: a failure is logged and ignored)."""
+        generation, key = _key(state)
+        name = _name(generation, key)
+        target = self.folder / name
+        if not chunks or target.exists() or generation < max(self._generations(), default=0):
+            return  # nothing to save, saved already, or `state` was superseded
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.folder))
+            try:
+                _write_chunks(temp / "chunks.json", chunks, state)
+                lexical.save(temp)
+                files = {p.name: _sha256(p) for p in sorted(temp.iterdir())}
+                manifest = {"format": FORMAT, "key": key, "generation": generation, "files": files}
+                (temp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+                os.replace(temp, target)  # fails when another process saved it first: fine
+            finally:
+                shutil.rmtree(temp, ignore_errors=True)
+        except (OSError, ValueError) as exc:
+            log.debug("could not save the snapshot cache %s: %s", target, exc)
+            return
+        log.debug("saved the snapshot of generation %d to %s", generation, target)
+        self._prune(generation, name)
+
+    def _generations(self) -> list[int]:
+        try:
+            return [g for p in self.folder.iterdir() if (g := _generation_of(p.name)) is not None]
+        except OSError:
+            return []
+
+    def _prune(self, generation: int, keep: str) -> None:
+        """Remove other caches up to `generation`, and temporary folders left by killed processes."""
+        for path in self.folder.iterdir():
+            old = _generation_of(path.name)
+            if old is not None and old <= generation and path.name != keep:
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith(TEMP_PREFIX):
+                try:
+                    stale = time.time() - path.stat().st_mtime > STALE_TEMP_S
+                except OSError:
+                    continue
+                if stale:
+                    shutil.rmtree(path, ignore_errors=True)
+
+
+def _name(generation: int, key: str) -> str:
+    return f"{PREFIX}{generation}-{key[:16]}"
+
+
+def _generation_of(name: str) -> int | None:
+    if not name.startswith(PREFIX):
+        return None
+    number = name[len(PREFIX) :].partition("-")[0]
+    return int(number) if number.isdigit() else None
+
+
+def _key(state: dict[str, Any]) -> tuple[int, str]:
+    document = json.dumps(state, ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(_code_digest().encode())
+    digest.update(document.encode("utf-8"))
+    return int(state.get("generation", 0)), digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    here = Path(__file__).resolve().parents[1]  # index/
+    digest = hashlib.sha256(f"{FORMAT} bm25s {bm25s.__version__}".encode())
+    for name in _CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_chunks(path: Path, chunks: list[Chunk], state: dict[str, Any]) -> None:
+    versions = {source: doc["version"] for source, doc in state.get("documents", {}).items()}
+    columns = {
+        "collection": state["collection"],
+        "sources": [c.source for c in chunks],
+        "ns": [c.n for c in chunks],
+        "versions": [versions[c.source] for c in chunks],
+        "titles": [c.title for c in chunks],
+        "urls": [c.url for c in chunks],
+        "published": [c.published for c in chunks],
+        "texts": [c.text for c in chunks],
+    }
+    path.write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
+
+
+def _read_chunks(path: Path, state: dict[str, Any]) -> list[Chunk]:
+    """The saved chunks, checked against `state`: its collection, each chunk's live version, sorted."""
+    data = json.loads(path.read_bytes())
+    if data["collection"] != state["collection"]:
+        raise ValueError("its chunks come from another collection")
+    columns = [data[name] for name in _COLUMNS]
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError("its chunk columns differ in length")
+    live = {source: doc["version"] for source, doc in state.get("documents", {}).items()}
+    chunks = []
+    for source, n, version, title, url, published, text in zip(*columns, strict=True):
+        if live.get(source) != version:
+            raise ValueError(f"chunk {source}#{n} is not live in this state")
+        chunks.append(Chunk(f"{source}#{n}", source, int(n), text, title, url, published))
+    if any((a.source, a.n) >= (b.source, b.n) for a, b in zip(chunks, chunks[1:], strict=False)):
+        raise ValueError("its chunks are not in order")
+    return chunks
