@@ -25,8 +25,9 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).res
 import chromadb  # noqa: E402
 from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex  # noqa: E402
 from llama_index.vector_stores.chroma import ChromaVectorStore  # noqa: E402
-from newsqa.index.retrieval.minilm import MiniLMEmbedding  # noqa: E402
 from perf_work import peak_rss_mb, percentile, rss_mb  # noqa: E402
+
+from newsqa.index.retrieval.minilm import MiniLMEmbedding  # noqa: E402
 
 COLLECTION = "quickstart"
 

@@ -26,7 +26,6 @@ def serve_memory(corpus: Path, index_dir: Path, work: Path, questions: list[str]
     """RSS of the bot idle (ready, nothing asked), then after answering every question."""
     sys.path.insert(0, str(ROOT))
     from newsqa.index.config import Settings
-
     from tests.botapi_emulator import BotApiEmulator
 
     names = {f.upper() for f in Settings.__dataclass_fields__}

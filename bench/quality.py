@@ -107,12 +107,13 @@ def run_set(
     name: str, source: Path, sample: int | None, seed: int, rebuild: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Index once, ask every system the same questions; the report and newsqa's failures."""
+    from quality_baselines import Bm25Baseline, DenseBaseline, QuickstartBaseline
+
     from newsqa.index.config import Settings
     from newsqa.index.evaluation.metrics import metrics, run
     from newsqa.index.evaluation.sets import load, write_corpus
     from newsqa.index.retrieval.registry import make_embedder
     from newsqa.index.service import QA
-    from quality_baselines import Bm25Baseline, DenseBaseline, QuickstartBaseline
 
     load_before = os.getloadavg()
     evalset = load(source, sample=sample, seed=seed)

@@ -14,6 +14,7 @@ from typing import Any
 
 import bm25s
 import Stemmer
+
 from newsqa.index.answering.answer import MAX_ANSWER_CHARS
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
@@ -90,6 +91,7 @@ class QuickstartBaseline:
 
     def __init__(self, corpus_dir: Path, folder: Path, embedder: Any) -> None:
         from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+
         from newsqa.index.store.chroma import ChromaStore
 
         self.corpus_dir = corpus_dir.resolve()

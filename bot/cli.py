@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+
 from newsqa.bot.common import edge, ensure_index, load_settings, service, settings_options
 from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from newsqa.bot.output import print_summary, progress_printer
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError, NewsqaError, QuestionError

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from newsqa.bot.common import edge, ensure_index, load_settings, service, settings_options
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError

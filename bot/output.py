@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
 QUOTE_CHARS = 400

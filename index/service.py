@@ -126,10 +126,10 @@ class QA:
         self._checked_at = now
         if state is None:
             raise IndexNotFoundError(f"no index yet in the {self.store.where}: run `newsqa index` first")
-        if current is None or int(state["generation"]) != current.generation:
+        if current is None or state.generation != current.generation:
             with self._open_lock:
                 current = self._snapshot
-                if current is None or int(state["generation"]) != current.generation:
+                if current is None or state.generation != current.generation:
                     current = Snapshot.load(self.store, state, previous=current, cache=self._cache)
                     self._snapshot = current
         return current
@@ -268,7 +268,7 @@ class QA:
         """The indexed articles: source, title, url, chunks."""
         snapshot = self.snapshot()
         return [
-            {"source": s, "title": d.get("title", s), "url": d.get("url"), "chunks": int(d.get("chunks", 0))}
+            {"source": s, "title": s if d.title is None else d.title, "url": d.url, "chunks": d.chunks}
             for s, d in sorted(snapshot.documents.items())
         ]
 

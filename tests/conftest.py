@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from newsqa.index.config import Settings
 
+from newsqa.index.config import Settings
 from tests.chroma_server import ChromaServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from newsqa.bot.tgbot.app import build_application, serve
 from newsqa.bot.tgbot.logs import configure_logging
 from newsqa.bot.tgbot.render import render_answer
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
 from newsqa.index.types import Answer
-
 from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
 
 pytestmark = pytest.mark.timeout(120)

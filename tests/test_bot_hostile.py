@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from newsqa.bot.tgbot.app import build_application, serve
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
-
 from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
 
 pytestmark = pytest.mark.timeout(120)

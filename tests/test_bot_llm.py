@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from newsqa.bot.tgbot.app import build_application, serve
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
-
 from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
 from tests.llm_double import LLMTestDouble, Reply, cited
 

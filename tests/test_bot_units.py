@@ -7,6 +7,8 @@ import json
 import logging
 
 import pytest
+from telegram import Chat, Message, Update
+
 from newsqa.bot.tgbot.access import Access, RateLimiter
 from newsqa.bot.tgbot.app import PerChatUpdateProcessor
 from newsqa.bot.tgbot.feedback import (
@@ -19,8 +21,6 @@ from newsqa.bot.tgbot.feedback import (
 )
 from newsqa.bot.tgbot.logs import RedactSecrets
 from newsqa.index.types import Answer, Citation
-from telegram import Chat, Message, Update
-
 from tests.botapi_emulator import TOKEN
 
 pytestmark = pytest.mark.timeout(30)

@@ -9,10 +9,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from newsqa.bot.tgbot.app import build_application, run, serve
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError
-
 from tests.botapi_emulator import TOKEN, bot_thread
 
 pytestmark = pytest.mark.timeout(60)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from newsqa.index.ingest.chunking import Chunker, count_tokens
 from newsqa.index.text.sentences import sentence_pieces, split_sentences
 from newsqa.index.types import Article

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from newsqa.index.ingest.clean import clean_html, clean_text
 
 LEDE = "Iraq and the United States began talks on Monday about the future of the 2,500 US troops."

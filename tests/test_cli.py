@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from newsqa.bot.cli import main
 
 from .conftest import ROOT, SEED_CORPUS

@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import newsqa.index.retrieval.minilm as embed
 import numpy as np
 import pytest
+
+import newsqa.index.retrieval.minilm as embed
 from newsqa.index.errors import EmbeddingError
 from newsqa.index.retrieval.minilm import DIMENSION, MODEL_SHA256, MiniLMEmbedding
 from newsqa.index.retrieval.registry import make_embedder

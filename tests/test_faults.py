@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from newsqa.bot.cli import main
 
 from .conftest import ROOT, SEED_CORPUS
@@ -145,7 +146,7 @@ def _assert_old_index_serves(base: Path, generation: int) -> None:
 
     qa = QA(Settings(corpus_dir=base / "corpus", index_dir=base / "index"))
     try:
-        assert qa.store.read_state()["generation"] == generation
+        assert qa.store.read_state().generation == generation
         assert "2,500" in qa.ask(QUESTION).answer
         assert len(qa.sources()) == 5
     finally:
@@ -156,7 +157,7 @@ def _generation(base: Path) -> int:
     from newsqa.index.config import Settings
     from newsqa.index.store.chroma import ChromaStore
 
-    return int(ChromaStore(Settings(index_dir=base / "index")).read_state()["generation"])
+    return ChromaStore(Settings(index_dir=base / "index")).read_state().generation
 
 
 def test_disk_full_during_reindex_is_a_clear_error_and_the_old_index_keeps_serving(broken):

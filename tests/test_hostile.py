@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from newsqa.bot.cli import main
 from newsqa.index.errors import QuestionError
 from newsqa.index.service import QA

@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+
 from newsqa.bot.cli import main
 from newsqa.index.answering.conversation import rewrite
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError
 from newsqa.index.service import QA
-
 from tests.llm_double import LLMTestDouble, Reply, cited, prompt_of
 
 QUESTION = "How many US troops are in Iraq?"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from newsqa.index.errors import QuestionError
 from newsqa.index.service import QA
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from newsqa.index.answering.question import question_kind
 from newsqa.index.service import QA
 from newsqa.index.text.names import misspelt_mention

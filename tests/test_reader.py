@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from newsqa.index.errors import CorpusError
 from newsqa.index.ingest.reader import UnreadableFile, read_article, read_corpus, scan_corpus
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from newsqa.index.errors import ReindexError
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.records import source_of, version_of
@@ -22,7 +23,7 @@ def _article(path: Path, title: str, body: str) -> None:
 
 def _live_records(qa) -> list[str]:
     state = qa.store.read_state()
-    return qa.store.record_ids(state["collection"])
+    return qa.store.record_ids(state.collection)
 
 
 def _assert_consistent(qa, corpus: Path) -> None:
@@ -31,11 +32,11 @@ def _assert_consistent(qa, corpus: Path) -> None:
     records = _live_records(qa)
     assert len(records) == len(set(records))
     for rid in records:
-        doc = state["documents"][source_of(rid)]
-        assert version_of(rid) == doc["version"]
+        doc = state.documents[source_of(rid)]
+        assert version_of(rid) == doc.version
     on_disk = {p.relative_to(corpus).as_posix() for p in corpus.rglob("*.txt")}
-    assert set(state["documents"]) == on_disk
-    assert len(records) == sum(d["chunks"] for d in state["documents"].values())
+    assert set(state.documents) == on_disk
+    assert len(records) == state.chunk_count
 
 
 def test_first_index_adds_every_article(make_qa, corpus):
@@ -153,7 +154,7 @@ def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embed
     with pytest.raises(ReindexError, match="previous index keeps serving"):
         failing.reindex()
     state = qa.store.read_state()
-    assert state["generation"] == before.generation
+    assert state.generation == before.generation
     answer = qa.ask("Who is the Russian president's special representative for the Syrian settlement?")
     assert "Lavrentyev" in answer.answer
     assert qa.ask("How many US troops are in Iraq?").citations
@@ -204,7 +205,7 @@ def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_p
     from newsqa.index.service import QA
 
     reopened = QA(Settings(corpus_dir=corpus, index_dir=qa.settings.index_dir), embedder=qa.embedder)
-    assert reopened.store.read_state()["generation"] == before.generation
+    assert reopened.store.read_state().generation == before.generation
     assert "2,500" in reopened.ask("How many US troops are in Iraq?").answer
     assert len(reopened.sources()) == 5
     summary = reopened.reindex()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from newsqa.bot.tgbot.render import (
     MAX_MESSAGE,
     plain_text,
@@ -17,7 +18,6 @@ from newsqa.bot.tgbot.render import (
     visible_len,
 )
 from newsqa.index.types import Answer, Citation, Progress, ReindexSummary
-
 from tests.botapi_emulator import parse_html
 
 HOSTILE = '<script>alert("x")</script> & *_[ `code` &amp; </blockquote>'

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from newsqa.bot.cli import main
 from newsqa.index import service
 from newsqa.index.config import Settings

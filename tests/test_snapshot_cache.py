@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
@@ -113,10 +114,10 @@ def test_a_cache_for_another_state_is_not_used(make_qa, corpus):
     state = qa.store.read_state()
     assert cache.load(state) is not None
     # Same generation, another document: e.g. a rebuild into a fresh folder with the same counter.
-    assert cache.load({**state, "updated_at": "2000-01-01T00:00:00Z"}) is None
+    assert cache.load(replace(state, updated_at="2000-01-01T00:00:00Z")) is None
     [folder] = _cached(qa.settings.index_dir)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["generation"] == state["generation"]
+    assert manifest["generation"] == state.generation
 
 
 def test_a_reindex_in_another_process_invalidates_the_cache(make_qa, corpus, store_reads, monkeypatch):

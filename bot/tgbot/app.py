@@ -9,13 +9,6 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from newsqa.bot.tgbot import handlers
-from newsqa.bot.tgbot.access import Access, RateLimiter
-from newsqa.bot.tgbot.feedback import FeedbackLog
-from newsqa.bot.tgbot.logs import configure_logging
-from newsqa.index.config import Settings
-from newsqa.index.errors import NewsqaError
-from newsqa.index.service import QA
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -30,6 +23,14 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+
+from newsqa.bot.tgbot import handlers
+from newsqa.bot.tgbot.access import Access, RateLimiter
+from newsqa.bot.tgbot.feedback import FeedbackLog
+from newsqa.bot.tgbot.logs import configure_logging
+from newsqa.index.config import Settings
+from newsqa.index.errors import NewsqaError
+from newsqa.index.service import QA
 
 log = logging.getLogger(__name__)
 

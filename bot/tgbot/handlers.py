@@ -8,6 +8,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+
 from newsqa.bot.tgbot import render
 from newsqa.bot.tgbot.access import Access, RateLimiter
 from newsqa.bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, record_for, vote_data
@@ -17,9 +21,6 @@ from newsqa.bot.tgbot.streaming import StreamedReply, stream_answer
 from newsqa.index.config import Settings
 from newsqa.index.errors import IndexNotFoundError, QuestionError, ReindexBusyError, StoreUnavailableError
 from newsqa.index.service import QA
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 log = logging.getLogger(__name__)
 

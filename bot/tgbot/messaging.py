@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import httpx
-from newsqa.bot.tgbot.render import MAX_MESSAGE, plain_text, split_text
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+
+from newsqa.bot.tgbot.render import MAX_MESSAGE, plain_text, split_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

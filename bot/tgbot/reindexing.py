@@ -7,13 +7,14 @@ import html
 import logging
 import time
 
+from telegram import Message
+from telegram.ext import Application
+
 from newsqa.bot.tgbot.messaging import edit_html
 from newsqa.bot.tgbot.render import render_progress, render_summary
 from newsqa.index.errors import NewsqaError, ReindexBusyError
 from newsqa.index.service import QA
 from newsqa.index.types import Progress
-from telegram import Message
-from telegram.ext import Application
 
 log = logging.getLogger(__name__)
 EDIT_EVERY_S = 1.0  # Telegram tolerates about one edit per second per message

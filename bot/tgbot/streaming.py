@@ -14,12 +14,13 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
-from newsqa.bot.tgbot.messaging import reply_html
-from newsqa.bot.tgbot.render import plain_text
-from newsqa.index.types import Answer
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
+
+from newsqa.bot.tgbot.messaging import reply_html
+from newsqa.bot.tgbot.render import plain_text
+from newsqa.index.types import Answer
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from newsqa.index.runtime import offline_tiktoken_encoding
+from newsqa.index.store.records import chunk_id
 from newsqa.index.text.sentences import sentence_pieces
 from newsqa.index.types import Article, Chunk
 
@@ -50,7 +51,7 @@ class Chunker:
         pieces = self._splitter.split_text(article.text)
         return [
             Chunk(
-                id=f"{article.source}#{n}",
+                id=chunk_id(article.source, n),
                 source=article.source,
                 n=n,
                 text=piece.strip(),

@@ -20,12 +20,12 @@ from newsqa.index.ingest.chunking import Chunker
 from newsqa.index.ingest.reader import scan_corpus
 from newsqa.index.store.chroma import CHUNK_PREFIX, ChromaStore
 from newsqa.index.store.records import embedding_text, record_id, source_of, version_of
+from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
 from newsqa.index.types import Article, Chunk, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
 
 BATCH = 256  # chunks embedded and written per step: bounds memory, paces progress reports
-STATE_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,7 @@ class Indexer:
         self.embedder = embedder
         self.chunker = chunker
         self.corpus_dir = corpus_dir
-        self.config = {
-            "format": STATE_FORMAT,
-            "embed_model": model_id,
-            "chunk_tokens": chunker.chunk_tokens,
-            "chunk_overlap": chunker.overlap,
-        }
+        self.config = IndexConfig(model_id, chunker.chunk_tokens, chunker.overlap)
 
     def run(
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
@@ -77,11 +72,11 @@ class Indexer:
         started = time.perf_counter()
         report = progress or (lambda p: None)
         state = self.store.read_state()
-        full = rebuild or state is None or state.get("config") != self.config
+        full = rebuild or state is None or state.config != self.config
         # A file whose bytes still hash to its indexed sha256 is not parsed again: on a large corpus
         # parsing and cleaning every file would cost more than the change being indexed.
-        old_docs = {} if full or state is None else state["documents"]
-        known = {source: doc.get("sha256", "") for source, doc in old_docs.items()}
+        old_docs = {} if full or state is None else state.documents
+        known = {source: doc.sha256 for source, doc in old_docs.items()}
         articles, unchanged, skipped = scan_corpus(self.corpus_dir, known)
         for warning in skipped:
             log.debug("%s", warning)  # callers show summary.skipped to the user
@@ -89,8 +84,8 @@ class Indexer:
         if not plan.full and not plan.to_embed and not plan.removed:
             self._collect_garbage(state)
             return self._summary(plan, state, skipped, 0, started)
-        generation = int(state["generation"]) + 1 if state else 1
-        collection = f"{CHUNK_PREFIX}{generation}" if plan.full else state["collection"]  # type: ignore[index]
+        generation = state.generation + 1 if state else 1
+        collection = f"{CHUNK_PREFIX}{generation}" if plan.full or state is None else state.collection
         written: list[str] = []
         try:
             embedded = self._embed_and_write(plan, collection, written, report)
@@ -108,14 +103,14 @@ class Indexer:
         return self._summary(plan, new_state, skipped, len(embedded["chunks"]), started)
 
     def _plan(
-        self, articles: list[Article], hashed: dict[str, str], state: dict[str, Any] | None, full: bool
+        self, articles: list[Article], hashed: dict[str, str], state: IndexState | None, full: bool
     ) -> Plan:
         """`articles` were read; `hashed` (source → sha256) were only hashed: they are unchanged."""
-        old = {} if state is None else state.get("documents", {})
+        old = {} if state is None else state.versions
         current = {a.source for a in articles} | set(hashed)
         added = [a for a in articles if a.source not in old]
-        updated = [a for a in articles if a.source in old and old[a.source]["version"] != _version(a)]
-        same = {a.source for a in articles if a.source in old and old[a.source]["version"] == _version(a)}
+        updated = [a for a in articles if a.source in old and old[a.source] != _version(a)]
+        same = {a.source for a in articles if a.source in old and old[a.source] == _version(a)}
         unchanged = sorted(set(hashed) | same)
         removed = [s for s in old if s not in current]
         return Plan(added, updated, removed, unchanged, full, list(articles))
@@ -136,7 +131,7 @@ class Indexer:
             batch = pending[start : start + BATCH]
             vectors = self.embedder.get_text_embedding_batch([embedding_text(c) for c, _ in batch])
             self.store.add(collection, [c for c, _ in batch], vectors, [v for _, v in batch])
-            written.extend(record_id(c, v) for c, v in batch)
+            written.extend(record_id(c.source, c.n, v) for c, v in batch)
             self.still_exclusive()
             log.debug("wrote %d/%d chunks to %s", start + len(batch), total, collection)
             report(Progress("embedding", start + len(batch), total))
@@ -145,37 +140,37 @@ class Indexer:
     def _next_state(
         self,
         plan: Plan,
-        state: dict[str, Any] | None,
+        state: IndexState | None,
         articles: list[Article],
         generation: int,
         collection: str,
         embedded: dict[str, Any],
-    ) -> dict[str, Any]:
-        old_docs = {} if state is None or plan.full else state.get("documents", {})
-        documents = {}
+    ) -> IndexState:
+        old_docs = {} if state is None or plan.full else state.documents
+        documents: dict[str, DocumentState] = {}
         for article in articles:
             if article.source in embedded["chunks_of"]:
-                documents[article.source] = {
-                    "version": _version(article),
-                    "sha256": article.sha256,
-                    "title": article.title,
-                    "url": article.url,
-                    "published": article.published,
-                    "site": article.site,
-                    "chunks": len(embedded["chunks_of"][article.source]),
-                }
+                documents[article.source] = DocumentState(
+                    version=_version(article),
+                    chunks=len(embedded["chunks_of"][article.source]),
+                    sha256=article.sha256,
+                    title=article.title,
+                    url=article.url,
+                    published=article.published,
+                    site=article.site,
+                )
             elif article.source in old_docs:
                 documents[article.source] = old_docs[article.source]
         for source in plan.unchanged:  # hashed, not read: not in `articles`
             if source not in documents and source in old_docs:
                 documents[source] = old_docs[source]
-        return {
-            "generation": generation,
-            "collection": collection,
-            "config": self.config,
-            "documents": documents,
-            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        return IndexState(
+            generation=generation,
+            collection=collection,
+            config=self.config,
+            documents=documents,
+            updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
 
     def _undo(self, plan: Plan, collection: str, written: list[str]) -> None:
         """Best effort: remove what this run wrote (the next run would collect it anyway)."""
@@ -187,34 +182,33 @@ class Indexer:
         except NewsqaError:
             log.warning("could not clean up after a failed reindex; the next reindex will")
 
-    def _drop_superseded(self, plan: Plan, state: dict[str, Any] | None) -> None:
+    def _drop_superseded(self, plan: Plan, state: IndexState | None) -> None:
         if state is None:
             return
         try:
             if plan.full:
-                self.store.drop(state["collection"])
+                self.store.drop(state.collection)
                 return
-            old = state["documents"]
             stale = [
-                f"{source}#{n}@{old[source]['version']}"
+                record
                 for source in [a.source for a in plan.updated] + plan.removed
-                for n in range(int(old[source]["chunks"]))
+                for record in state.records_of(source)
             ]
-            self.store.delete(state["collection"], stale)
+            self.store.delete(state.collection, stale)
         except NewsqaError:
             log.warning("could not delete superseded chunks; the next reindex will", exc_info=True)
 
-    def _collect_garbage(self, state: dict[str, Any] | None) -> None:
+    def _collect_garbage(self, state: IndexState | None) -> None:
         """Remove what a killed run left: records of no live version, collections not in use."""
         if state is None:
             return
-        live = state["collection"]
+        live = state.collection
         for name in self.store.chunk_collections():
             if name != live:
                 self.store.drop(name)
-        if self.store.count(live) == sum(int(d["chunks"]) for d in state["documents"].values()):
+        if self.store.count(live) == state.chunk_count:
             return  # nothing left over (listing every record id costs seconds on a large index)
-        versions = {s: d["version"] for s, d in state["documents"].items()}
+        versions = state.versions
         orphans = [
             rid for rid in self.store.record_ids(live) if versions.get(source_of(rid)) != version_of(rid)
         ]
@@ -225,20 +219,19 @@ class Indexer:
     def _summary(
         self,
         plan: Plan,
-        state: dict[str, Any] | None,
+        state: IndexState | None,
         skipped: list[str],
         embedded: int,
         started: float,
     ) -> ReindexSummary:
-        docs = {} if state is None else state.get("documents", {})
         return ReindexSummary(
             added=len(plan.added),
             updated=len(plan.updated),
             removed=len(plan.removed),
             unchanged=len(plan.unchanged),
             skipped=list(skipped),
-            chunks=sum(int(d["chunks"]) for d in docs.values()),
+            chunks=0 if state is None else state.chunk_count,
             embedded=embedded,
             seconds=round(time.perf_counter() - started, 3),
-            generation=int(state["generation"]) if state else 0,
+            generation=state.generation if state else 0,
         )

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field, PrivateAttr
+
 from newsqa.index.errors import EmbeddingError
 from newsqa.index.retrieval.embedding import NewsqaEmbedding
-from pydantic import Field, PrivateAttr
 
 DEFAULT_FASTEMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 

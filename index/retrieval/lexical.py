@@ -10,6 +10,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 from bm25s.tokenization import Tokenizer
+
 from newsqa.index.text.normalise import normalise
 from newsqa.index.text.terms import stemmer, stems
 

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field, PrivateAttr
+
 from newsqa.index.errors import EmbeddingError
 from newsqa.index.retrieval.embedding import NewsqaEmbedding
-from pydantic import Field, PrivateAttr
 
 log = logging.getLogger(__name__)
 

@@ -31,10 +31,12 @@ from chromadb.errors import ChromaError, NotFoundError
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
+
 from newsqa.index.config import Settings
 from newsqa.index.errors import IndexCorruptError, StoreUnavailableError
 from newsqa.index.store.deadline import within
 from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
+from newsqa.index.store.state import IndexState
 from newsqa.index.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -154,21 +156,21 @@ class ChromaStore:
     def _state_collection(self) -> Any:
         return self.call("state", self._client.get_or_create_collection, STATE_COLLECTION)
 
-    def read_state(self) -> dict[str, Any] | None:
+    def read_state(self) -> IndexState | None:
         """The current index state, or None when nothing was ever indexed."""
         got = self.call("read state", self._state_collection().get, ids=[STATE_ID], include=["documents"])
         if not got["ids"]:
             return None
         try:
-            return json.loads(got["documents"][0])
-        except (TypeError, json.JSONDecodeError) as exc:
+            return IndexState.from_json(json.loads(got["documents"][0]))
+        except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
             raise IndexCorruptError(
                 f"the index state in the {self.where} is unreadable; rebuild with `newsqa index --rebuild`"
             ) from exc
 
-    def write_state(self, state: dict[str, Any]) -> None:
+    def write_state(self, state: IndexState) -> None:
         """Atomically replace the index state."""
-        doc = json.dumps(state, ensure_ascii=False, sort_keys=True)
+        doc = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True)
         self.call(
             "write state",
             self._state_collection().upsert,
@@ -207,7 +209,7 @@ class ChromaStore:
         """Add chunks (with their embeddings) under versioned record ids."""
         nodes = [
             TextNode(
-                id_=record_id(chunk, version),
+                id_=record_id(chunk.source, chunk.n, version),
                 text=chunk.text,
                 embedding=embedding,
                 metadata=chunk_metadata(chunk),

@@ -8,8 +8,14 @@ from typing import Any
 from newsqa.index.types import Chunk
 
 
-def record_id(chunk: Chunk, version: str) -> str:
-    return f"{chunk.id}@{version}"
+def chunk_id(source: str, n: int) -> str:
+    """A chunk's stable id: `source#n`."""
+    return f"{source}#{n}"
+
+
+def record_id(source: str, n: int, version: str) -> str:
+    """The id chunk `n` of version `version` of `source` is stored under: `source#n@version`."""
+    return f"{chunk_id(source, n)}@{version}"
 
 
 def version_of(record: str) -> str:
@@ -34,7 +40,7 @@ def chunk_from(meta: dict[str, Any], text: str) -> Chunk:
     source = str(meta.get("source", ""))
     n = int(meta.get("n", 0))
     return Chunk(
-        id=f"{source}#{n}",
+        id=chunk_id(source, n),
         source=source,
         n=n,
         text=text,

@@ -8,14 +8,15 @@ switches the state, so a query never sees half of a reindex.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.records import embedding_text, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
+from newsqa.index.store.state import DocumentState, IndexState
 from newsqa.index.text.normalise import fold
 from newsqa.index.types import Chunk
 
@@ -25,10 +26,10 @@ class Snapshot:
     generation: int
     collection: str
     versions: dict[str, str]  # source → live version
-    documents: dict[str, dict[str, Any]]  # source → title, url, sha256, chunks…
+    documents: Mapping[str, DocumentState]  # source → title, url, sha256, chunks…
     chunks: list[Chunk]
     lexical: LexicalIndex
-    article_texts: dict[str, str]  # source → title and chunks, folded (see question.fold); filled on use
+    article_texts: dict[str, str]  # source → title and chunks, folded (text.normalise.fold); filled on use
 
     def article_text(self, source: str) -> str:
         # Folding every article at load costs ~0.5 s on 2,000 articles; a question needs a few.
@@ -53,7 +54,7 @@ class Snapshot:
     def load(
         cls,
         store: ChromaStore,
-        state: dict[str, Any],
+        state: IndexState,
         previous: Snapshot | None = None,
         cache: SnapshotCache | None = None,
     ) -> Snapshot:
@@ -63,17 +64,17 @@ class Snapshot:
         version changed are read from the store (a record's content never changes under its id).
         Given a `cache`, both come from it when it holds this state, and are saved to it otherwise.
         """
-        documents = state.get("documents", {})
-        versions = {source: doc["version"] for source, doc in documents.items()}
-        collection = state["collection"]
-        generation = int(state.get("generation", 0))
+        documents = state.documents
+        versions = state.versions
+        collection = state.collection
+        generation = state.generation
         saved = cache.load(state) if cache is not None else None
         if saved is not None:
             return cls(generation, collection, versions, documents, saved[0], saved[1], {})
         texts: dict[str, str] = {}
         if previous is not None and previous.collection == collection:
             changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
-            wanted = [f"{s}#{n}@{versions[s]}" for s in changed for n in range(int(documents[s]["chunks"]))]
+            wanted = [record for source in changed for record in state.records_of(source)]
             records = store.records(collection, wanted)
             live = [c for c in previous.chunks if previous.versions.get(c.source) == versions.get(c.source)]
             texts = {s: t for s, t in previous.article_texts.items() if s in versions and s not in changed}

@@ -21,10 +21,12 @@ import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import bm25s
+
 from newsqa.index.retrieval.lexical import LexicalIndex
+from newsqa.index.store.records import chunk_id
+from newsqa.index.store.state import IndexState
 from newsqa.index.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ _CODE = (
     "store/records.py",
     "store/snapshot.py",
     "store/snapshot_cache.py",
+    "store/state.py",
     "store/chroma.py",
     "retrieval/lexical.py",
     "text/normalise.py",
@@ -52,7 +55,7 @@ class SnapshotCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def load(self, state: dict[str, Any]) -> tuple[list[Chunk], LexicalIndex] | None:
+    def load(self, state: IndexState) -> tuple[list[Chunk], LexicalIndex] | None:
         """The live chunks (sorted by source, n) and lexical index saved for `state`, or None."""
         generation, key = _key(state)
         folder = self.folder / _name(generation, key)
@@ -80,7 +83,7 @@ class SnapshotCache:
         log.debug("snapshot of generation %d loaded from %s", generation, folder)
         return chunks, lexical
 
-    def save(self, state: dict[str, Any], chunks: list[Chunk], lexical: LexicalIndex) -> None:
+    def save(self, state: IndexState, chunks: list[Chunk], lexical: LexicalIndex) -> None:
         """Save a snapshot of `state` (best effort: a failure is logged and ignored)."""
         generation, key = _key(state)
         name = _name(generation, key)
@@ -137,11 +140,11 @@ def _generation_of(name: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def _key(state: dict[str, Any]) -> tuple[int, str]:
-    document = json.dumps(state, ensure_ascii=False, sort_keys=True)
+def _key(state: IndexState) -> tuple[int, str]:
+    document = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256(_code_digest().encode())
     digest.update(document.encode("utf-8"))
-    return int(state.get("generation", 0)), digest.hexdigest()
+    return state.generation, digest.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -157,10 +160,10 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_chunks(path: Path, chunks: list[Chunk], state: dict[str, Any]) -> None:
-    versions = {source: doc["version"] for source, doc in state.get("documents", {}).items()}
+def _write_chunks(path: Path, chunks: list[Chunk], state: IndexState) -> None:
+    versions = state.versions
     columns = {
-        "collection": state["collection"],
+        "collection": state.collection,
         "sources": [c.source for c in chunks],
         "ns": [c.n for c in chunks],
         "versions": [versions[c.source] for c in chunks],
@@ -172,20 +175,20 @@ def _write_chunks(path: Path, chunks: list[Chunk], state: dict[str, Any]) -> Non
     path.write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
 
 
-def _read_chunks(path: Path, state: dict[str, Any]) -> list[Chunk]:
+def _read_chunks(path: Path, state: IndexState) -> list[Chunk]:
     """The saved chunks, checked against `state`: its collection, each chunk's live version, sorted."""
     data = json.loads(path.read_bytes())
-    if data["collection"] != state["collection"]:
+    if data["collection"] != state.collection:
         raise ValueError("its chunks come from another collection")
     columns = [data[name] for name in _COLUMNS]
     if len({len(column) for column in columns}) != 1:
         raise ValueError("its chunk columns differ in length")
-    live = {source: doc["version"] for source, doc in state.get("documents", {}).items()}
+    live = state.versions
     chunks = []
     for source, n, version, title, url, published, text in zip(*columns, strict=True):
         if live.get(source) != version:
             raise ValueError(f"chunk {source}#{n} is not live in this state")
-        chunks.append(Chunk(f"{source}#{n}", source, int(n), text, title, url, published))
+        chunks.append(Chunk(chunk_id(source, int(n)), source, int(n), text, title, url, published))
     if any((a.source, a.n) >= (b.source, b.n) for a, b in zip(chunks, chunks[1:], strict=False)):
         raise ValueError("its chunks are not in order")
     return chunks

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import bm25s
 import Stemmer
+
 from newsqa.index.text.normalise import normalise
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")

@@ -1,0 +1,111 @@
+"""The index state: which chunk collection is live and which version of each article it holds.
+
+Stored as one JSON document (see store/chroma.py); `IndexState.to_json()` gives exactly the document
+earlier versions wrote, and `from_json` reads those, so an existing index keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from newsqa.index.store.records import record_id
+
+STATE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """What the stored vectors and chunks depend on; a state built with another config is rebuilt."""
+
+    embed_model: str
+    chunk_tokens: int
+    chunk_overlap: int
+    format: int = STATE_FORMAT
+
+    @classmethod
+    def from_json(cls, data: Any) -> IndexConfig | None:
+        """The config a state was built with; None when it is not one this version writes."""
+        if not isinstance(data, Mapping) or set(data) != set(cls.__dataclass_fields__):
+            return None
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """One indexed article: its live version (a prefix of `sha256`), what it is, and its chunk count."""
+
+    version: str
+    chunks: int
+    sha256: str = ""
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """One generation of the index: its chunk collection and the live version of every article."""
+
+    generation: int
+    collection: str
+    config: IndexConfig | None
+    documents: Mapping[str, DocumentState] = field(default_factory=dict)  # source → document
+    updated_at: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "documents", MappingProxyType(dict(self.documents)))
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Source → live version."""
+        return {source: doc.version for source, doc in self.documents.items()}
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(doc.chunks for doc in self.documents.values())
+
+    def records_of(self, source: str) -> list[str]:
+        """The record ids of the live version of `source` (empty when it is not indexed)."""
+        doc = self.documents.get(source)
+        if doc is None:
+            return []
+        return [record_id(source, n, doc.version) for n in range(doc.chunks)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "generation": self.generation,
+            "collection": self.collection,
+            "config": None if self.config is None else asdict(self.config),
+            "documents": {source: asdict(doc) for source, doc in self.documents.items()},
+            "updated_at": self.updated_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> IndexState:
+        """The state in a stored document; ValueError when it is not one."""
+        try:
+            documents = {
+                str(source): DocumentState(
+                    version=str(doc["version"]),
+                    chunks=int(doc.get("chunks", 0)),
+                    sha256=str(doc.get("sha256", "")),
+                    title=doc.get("title"),
+                    url=doc.get("url"),
+                    published=doc.get("published"),
+                    site=doc.get("site"),
+                )
+                for source, doc in dict(data.get("documents", {})).items()
+            }
+            return cls(
+                generation=int(data.get("generation", 0)),
+                collection=str(data["collection"]),
+                config=IndexConfig.from_json(data.get("config")),
+                documents=documents,
+                updated_at=str(data.get("updated_at", "")),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not an index state ({type(exc).__name__}: {exc})") from exc

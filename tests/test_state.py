@@ -1,0 +1,66 @@
+"""The index state document: typed, and read and written exactly as earlier versions stored it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsqa.index.store.records import record_id, source_of, version_of
+from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
+
+# A state document as newsqa wrote it before the state was typed (keys sorted, as stored).
+STORED = {
+    "collection": "newsqa_chunks_3",
+    "config": {"chunk_overlap": 30, "chunk_tokens": 200, "embed_model": "minilm-int8:abc", "format": 1},
+    "documents": {
+        "a.txt": {
+            "chunks": 2,
+            "published": None,
+            "sha256": "f" * 64,
+            "site": None,
+            "title": "A",
+            "url": "https://example.com/a",
+            "version": "ffffffffffffffff",
+        }
+    },
+    "generation": 3,
+    "updated_at": "2026-01-01T00:00:00Z",
+}
+
+
+def test_state_round_trips_the_stored_document_unchanged() -> None:
+    state = IndexState.from_json(json.loads(json.dumps(STORED)))
+    assert state.config == IndexConfig("minilm-int8:abc", 200, 30)
+    assert state.documents["a.txt"] == DocumentState(
+        "ffffffffffffffff", 2, "f" * 64, "A", "https://example.com/a", None, None
+    )
+    assert json.dumps(state.to_json(), sort_keys=True) == json.dumps(STORED, sort_keys=True)
+
+
+def test_state_names_the_records_of_an_article_through_record_id() -> None:
+    state = IndexState.from_json(STORED)
+    assert state.records_of("a.txt") == [record_id("a.txt", n, "ffffffffffffffff") for n in range(2)]
+    assert state.records_of("missing.txt") == []
+    rid = state.records_of("a.txt")[1]
+    assert (rid, source_of(rid), version_of(rid)) == ("a.txt#1@ffffffffffffffff", "a.txt", "ffffffffffffffff")
+    assert state.chunk_count == 2 and state.versions == {"a.txt": "ffffffffffffffff"}
+
+
+def test_state_is_frozen() -> None:
+    state = IndexState.from_json(STORED)
+    with pytest.raises(AttributeError):
+        state.generation = 4  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        state.documents["b.txt"] = state.documents["a.txt"]  # type: ignore[index]
+
+
+def test_a_config_of_another_format_reads_as_unknown_so_the_index_is_rebuilt() -> None:
+    state = IndexState.from_json({**STORED, "config": {"format": 2, "embed_model": "x"}})
+    assert state.config is None and state.config != IndexConfig("x", 200, 30)
+
+
+@pytest.mark.parametrize("document", [[], {"generation": 1}, {"collection": "c", "documents": {"a": {}}}])
+def test_a_document_that_is_no_state_is_refused(document: object) -> None:
+    with pytest.raises(ValueError, match="not an index state"):
+        IndexState.from_json(document)
