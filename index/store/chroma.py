@@ -14,7 +14,6 @@ Layout inside one Chroma client (embedded `PersistentClient` in INDEX_DIR/chroma
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -46,6 +45,12 @@ STATE_ID = "current"
 CHUNK_PREFIX = "newsqa_chunks_"
 LEASE_PREFIX = "newsqa_lease_"
 _PAGE = 2000
+# chromadb's own failures: its error classes, and what it lets through from HTTP (server mode) and the
+# file system. Anything else raised while talking to it is a bug of ours and propagates.
+_CHROMA_ERRORS = (ChromaError, httpx.HTTPError, OSError)
+# chromadb also raises plain ValueError ("Could not connect to a Chroma server") and AttributeError (a
+# client that a failed start left half-built) from its own code: those count only when raised there.
+_CHROMA_BUILTINS = (ValueError, AttributeError)
 # SQLite's words for a write the file system refused (full disk, file size limit, read-only mount)
 _WRITE_FAILURES = (
     "disk i/o error",
@@ -82,14 +87,16 @@ class ChromaStore:
             path = s.index_dir.resolve() / "chroma"
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        except StoreUnavailableError:
-            raise
         except OSError as exc:
             raise IndexCorruptError(
                 f"cannot open the {self.where}: {exc}; rebuild it with `newsqa index --rebuild`",
                 path=str(s.index_dir),
             ) from exc
-        except Exception as exc:  # chromadb raises bare Exceptions/ValueErrors on connect
+        except _CHROMA_ERRORS as exc:
+            raise self._translate(exc) from exc
+        except _CHROMA_BUILTINS as exc:
+            if not _raised_by_chromadb(exc):
+                raise
             raise self._translate(exc) from exc
 
     def _connect_server(self, chroma_settings: ChromaSettings) -> Any:
@@ -142,12 +149,15 @@ class ChromaStore:
         )
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a Chroma operation, turning driver failures into domain errors."""
+        """Run a Chroma operation, turning chromadb's failures into domain errors (ours propagate)."""
         try:
             return fn(*args, **kwargs)
-        except (IndexCorruptError, StoreUnavailableError):
-            raise
-        except Exception as exc:  # the driver's errors are untyped; this is the store's edge
+        except _CHROMA_ERRORS as exc:
+            log.debug("chroma %s failed", what, exc_info=True)
+            raise self._translate(exc) from exc
+        except _CHROMA_BUILTINS as exc:
+            if not _raised_by_chromadb(exc):
+                raise
             log.debug("chroma %s failed", what, exc_info=True)
             raise self._translate(exc) from exc
 
@@ -283,12 +293,12 @@ class ChromaStore:
     def create_lease(self, name: str, metadata: dict[str, Any]) -> bool:
         """Create a lease collection; False when one of that name exists (the catalogue decides)."""
         try:
-            self._client.create_collection(name, metadata=metadata)
+            self.call("create lease", self._client.create_collection, name, metadata=metadata)
             return True
-        except Exception as exc:  # chromadb raises a bare ChromaError for "already exists"
+        except (IndexCorruptError, StoreUnavailableError):  # "already exists" is a bare ChromaError
             if name in self.leases():
                 return False
-            raise self._translate(exc) from exc
+            raise
 
     def update_lease(self, name: str, metadata: dict[str, Any]) -> None:
         collection = self.call("open lease", self._client.get_collection, name)
@@ -298,12 +308,7 @@ class ChromaStore:
 def set_aside(settings: Settings) -> Path:
     """Rename an unreadable embedded index folder to `chroma.broken-<time>` (never deleted); the new path."""
     path = settings.index_dir.resolve() / "chroma"
-    # chromadb keeps one client per path in a process: forget it, or it would reopen the broken files.
-    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
-    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
-    if system is not None:
-        with contextlib.suppress(Exception):  # stopping a half-open client is best effort
-            system.stop()
+    _forget_client(path)
     target = path.with_name(f"chroma.broken-{time.strftime('%Y%m%d-%H%M%S')}")
     n = 1
     while target.exists():
@@ -319,10 +324,48 @@ def set_aside(settings: Settings) -> Path:
     return target
 
 
-def _set_timeout(client: Any, seconds: float) -> None:
-    """chromadb 1.5's HTTP client waits forever on a server that accepts but never answers: bound it."""
+def _raised_by_chromadb(exc: BaseException) -> bool:
+    """Whether the innermost frame of `exc`'s traceback is chromadb's own code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = "" if tb is None else str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module == "chromadb" or module.startswith("chromadb.")
+
+
+# -- chromadb internals: the only two places that touch them ---------------------------------------
+# Both are checked by tests/test_chroma_internals.py, which fails when a chromadb release changes them
+# (pyproject bounds chromadb to the 1.5 series).
+
+
+def _forget_client(path: Path) -> None:
+    """Drop chromadb's cached client of `path`: it keeps one per path in a process and would reopen
+    the broken files (no public API forgets a client without closing every other one too)."""
+    system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+    if system is None:
+        return
+    try:
+        system.stop()
+    except _CHROMA_ERRORS:  # a half-open client: stopping it is best effort
+        log.debug("stopping the unreadable index's chromadb client failed", exc_info=True)
+    except _CHROMA_BUILTINS as exc:
+        if not _raised_by_chromadb(exc):
+            raise
+        log.debug("stopping the unreadable index's chromadb client failed", exc_info=True)
+
+
+def http_session(client: Any) -> httpx.Client | None:
+    """The httpx client under a chromadb HTTP client (`Client._server._session`), or None."""
     session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
+    return session if isinstance(session, httpx.Client) else None
+
+
+def _set_timeout(client: Any, seconds: float) -> None:
+    """chromadb 1.5's HTTP client waits forever on a server that accepts but never answers: bound it
+    (chromadb offers no request timeout setting for its Python HTTP client)."""
+    session = http_session(client)
+    if session is not None:
         session.timeout = httpx.Timeout(seconds)
-    else:  # a chromadb that changed its internals: tests/test_server_mode.py would catch this
+    else:  # a chromadb that changed its internals: tests/test_chroma_internals.py fails too
         log.warning("cannot set a request timeout on this chromadb's HTTP client")
