@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from newsqa.bot.common import edge, ensure_index, load_settings, service, settings_options
+from newsqa.bot.common import BOT_LOG_FORMAT, edge, ensure_index, load_settings, service, settings_options
 from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer
 from newsqa.index.errors import QuestionError
@@ -121,7 +121,7 @@ def sources(as_json: bool, **options: Any) -> None:
 @edge
 def serve(**options: Any) -> None:
     """Run the Telegram bot (long polling, or a webhook server when WEBHOOK_URL is set)."""
-    settings = load_settings(**options)
+    settings = load_settings(log_format=BOT_LOG_FORMAT, **options)
     settings.require_bot()
     from newsqa.bot.tgbot.app import run
 

@@ -15,6 +15,9 @@ from newsqa.bot.output import print_summary, progress_printer
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError, NewsqaError, QuestionError
 
+CLI_LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+BOT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # a service's log needs times
+
 
 def settings_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options every command shares; each overrides its environment variable."""
@@ -55,6 +58,7 @@ def load_settings(
     chroma_port: int | None,
     env_file: Path,
     verbose: bool,
+    log_format: str = CLI_LOG_FORMAT,
     **extra: Any,
 ) -> Settings:
     settings = Settings.load(
@@ -66,10 +70,17 @@ def load_settings(
         **extra,
     )
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(level, log_format)
+    return settings
+
+
+def setup_logging(level: int, log_format: str = CLI_LOG_FORMAT) -> None:
+    """The one place logging is set up: the first call of a process picks the level and the format
+    (a later one, or one under a host that set up logging itself, keeps them); chatty libraries
+    (httpx and httpcore log URLs that hold the bot token) log from WARNING."""
+    logging.basicConfig(level=level, format=log_format, stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "chromadb", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    return settings
 
 
 def edge(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from newsqa.index.text.shorten import shorten
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
 QUOTE_CHARS = 400
@@ -28,8 +29,7 @@ def print_answer(answer: Answer) -> None:
         where = f"{c.source}" + (f" <{c.url}>" if c.url else "")
         click.echo(f"[{c.n}] {c.title} ({where})")
         quote = answer.quotes[i] if i < len(answer.quotes) else c.text
-        if len(quote) > QUOTE_CHARS:
-            quote = quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+        quote = shorten(quote, QUOTE_CHARS, ellipsis=" …")
         click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))
     click.echo("")
 

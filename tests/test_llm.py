@@ -302,9 +302,11 @@ def test_real_llm_server_answers_or_falls_back(seed_qa, monkeypatch):
 
 
 def test_verification_unit_cases():
-    from newsqa.index.llm.verify import numbers, verify
+    from newsqa.index.llm.verify import verify
+    from newsqa.index.text.numbers import numbers
 
-    assert numbers("three ferries, 2,500 troops and hundreds of 4.0 boats") == {"3", "2500", "hundred", "4"}
+    spelt = "three ferries, 2,500 troops and hundreds of 4.0 boats"
+    assert numbers(spelt, quantities_only=False, as_digits=True) == {"3", "2500", "hundred", "4"}
     sources = {
         1: "Ferries\nThe Zanzibar Ferry Company said three new ferries will join in March.",
         2: "Tugs\nTwo tugboats will join the fleet, officials said.",

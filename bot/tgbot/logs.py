@@ -1,10 +1,11 @@
-"""Logging for the bot: quiet HTTP clients and no secret (bot token, webhook secret) in any record."""
+"""Logging for the bot: no secret (bot token, webhook secret) in any record."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 
+from newsqa.bot.common import BOT_LOG_FORMAT, setup_logging
 from newsqa.index.config import Settings
 
 REDACTED = "<redacted>"
@@ -37,13 +38,9 @@ class RedactSecrets(logging.Filter):
 
 
 def configure_logging(settings: Settings) -> RedactSecrets:
-    """Set up logging once; httpx/httpcore (which log URLs holding the token) only from WARNING."""
+    """Logging for the bot (unless `newsqa serve` set it up already), and no secret in any record."""
+    setup_logging(getattr(logging, settings.log_level.upper(), logging.INFO), BOT_LOG_FORMAT)
     root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=settings.log_level.upper(),
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     redact = RedactSecrets([settings.telegram_bot_token, settings.webhook_secret])
     for handler in root.handlers:
         for old in [f for f in handler.filters if isinstance(f, RedactSecrets)]:

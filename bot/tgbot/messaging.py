@@ -20,6 +20,7 @@ T = TypeVar("T")
 _RESPONSE_LOST = (httpx.RemoteProtocolError, httpx.ReadError)
 RETRY_DELAY_S = 1.0
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for about 5 s
+EDIT_EVERY_S = 1.0  # Telegram tolerates about one edit per second per message
 
 
 def _rejected_html(exc: BadRequest) -> bool:
@@ -65,18 +66,24 @@ async def reply_html(message: Message, texts: list[str],
     return sent
 
 
-async def edit_html(message: Message, text: str) -> None:
-    """Best-effort edit of a status message: plain-text fallback, and failures are only logged."""
+async def edit_html(message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit `message` to the HTML `text`, as plain text if Telegram rejects the HTML; "not modified" is
+    no error, any other failure raises TelegramError."""
     try:
-        await message.edit_text(text, parse_mode="HTML")
+        await message.edit_text(text, parse_mode="HTML", reply_markup=reply_markup)
     except BadRequest as exc:
         if "not modified" in exc.message.lower():
             return
         if not _rejected_html(exc):
-            log.warning("could not edit message %s: %s", message.message_id, exc.message)
-            return
-        with contextlib.suppress(TelegramError):
-            await message.edit_text(plain_text(text))
+            raise
+        log.warning("Telegram rejected our HTML (%s); editing as plain text", exc.message)
+        await message.edit_text(plain_text(text), reply_markup=reply_markup)
+
+
+async def edit_status(message: Message, text: str) -> None:
+    """Best-effort edit of a status message: failures are only logged."""
+    try:
+        await edit_html(message, text)
     except TelegramError as exc:
         log.warning("could not edit message %s: %s", message.message_id, exc)
 

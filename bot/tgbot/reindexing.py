@@ -10,14 +10,13 @@ import time
 from telegram import Message
 from telegram.ext import Application
 
-from newsqa.bot.tgbot.messaging import edit_html
+from newsqa.bot.tgbot.messaging import EDIT_EVERY_S, edit_status
 from newsqa.bot.tgbot.render import render_progress, render_summary
 from newsqa.index.errors import NewsqaError, ReindexBusyError
 from newsqa.index.service import QA
 from newsqa.index.types import Progress
 
 log = logging.getLogger(__name__)
-EDIT_EVERY_S = 1.0  # Telegram tolerates about one edit per second per message
 
 
 class ReindexJob:
@@ -49,7 +48,7 @@ async def _run(qa: QA, status: Message, *, rebuild: bool) -> None:
         text = render_progress(latest[-1] if latest else None)
         del latest[:-1]
         if text != shown and not worker.done():
-            await edit_html(status, text)
+            await edit_status(status, text)
             shown, edited_at = text, time.monotonic()
     try:
         text = render_summary(worker.result())
@@ -59,7 +58,7 @@ async def _run(qa: QA, status: Message, *, rebuild: bool) -> None:
         log.error("reindex failed: %s", exc, exc_info=exc)
         text = f"Reindex failed: {html.escape(str(exc))}. The previous index keeps answering."
     except Exception:
-        await edit_html(status, "Reindex failed unexpectedly; the previous index keeps answering.")
+        await edit_status(status, "Reindex failed unexpectedly; the previous index keeps answering.")
         raise  # to the application's error handler, which logs the traceback
     await asyncio.sleep(max(0.0, EDIT_EVERY_S - (time.monotonic() - edited_at)))
-    await edit_html(status, text)
+    await edit_status(status, text)

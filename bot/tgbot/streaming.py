@@ -16,15 +16,13 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 
-from newsqa.bot.tgbot.messaging import reply_html
-from newsqa.bot.tgbot.render import plain_text
+from newsqa.bot.tgbot.messaging import EDIT_EVERY_S, edit_html, reply_html
 from newsqa.index.types import Answer
 
 log = logging.getLogger(__name__)
 
-EDIT_EVERY_S = 1.0
 WRITING = " …"  # shown after a partial answer
 
 
@@ -108,25 +106,13 @@ class StreamedReply:
         await asyncio.sleep(self._room())
         first_markup = reply_markup if len(texts) == 1 else None
         try:
-            await self._edit_html(self.message, texts[0], first_markup)
+            await edit_html(self.message, texts[0], first_markup)
         except TelegramError as exc:
             log.warning("could not edit the streamed answer (%s); sending it as a new message", exc)
             await reply_html(self.question, texts, reply_markup=reply_markup)
             return
         if len(texts) > 1:
             await reply_html(self.question, texts[1:], reply_markup=reply_markup)
-
-    @staticmethod
-    async def _edit_html(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
-        try:
-            await message.edit_text(text, parse_mode="HTML", reply_markup=markup)
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return
-            if "can't parse entities" not in exc.message.lower():
-                raise
-            log.warning("Telegram rejected our HTML (%s); editing as plain text", exc.message)
-            await message.edit_text(plain_text(text), reply_markup=markup)
 
 
 async def stream_answer(reply: StreamedReply, items: Iterator[str | Answer]) -> Answer:

@@ -15,6 +15,8 @@ import warnings
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, PreformattedString
 
+from newsqa.index.ingest.fields import HTML_PUBLISHED_META
+
 # Lines that are site furniture wherever they appear.
 _FURNITURE = re.compile(
     r"""(?ix)^(?:
@@ -175,10 +177,6 @@ _BLOCK_TAGS = frozenset(
     "p div section article main h1 h2 h3 h4 h5 h6 li ul ol dl dt dd blockquote pre table tr hr address"
     " details summary caption center".split()
 )
-_PUBLISHED_KEYS = tuple(
-    "article:published_time og:article:published_time datepublished pubdate publishdate publish-date"
-    " dc.date.issued dc.date date parsely-pub-date sailthru.date".split()
-)
 
 
 def clean_html(html: str) -> tuple[str, dict[str, str]]:
@@ -223,7 +221,7 @@ def _html_metadata(soup: BeautifulSoup) -> dict[str, str]:
     canonical = soup.find("link", rel="canonical")
     if url := (canonical.get("href") if canonical else None) or metas.get("og:url"):
         found["url"] = str(url).strip()
-    published = next((metas[k] for k in _PUBLISHED_KEYS if k in metas), None)
+    published = next((metas[k] for k in HTML_PUBLISHED_META if k in metas), None)
     if published is None:
         time_tag = _content_root(soup).find("time", datetime=True) or soup.find("time", datetime=True)
         published = str(time_tag["datetime"]).strip() if time_tag else None

@@ -5,22 +5,15 @@ from __future__ import annotations
 import re
 
 from newsqa.index.ingest.clean import clean_html
+from newsqa.index.ingest.fields import FIELD_KEYS
 from newsqa.index.text.sentences import split_sentences
-
-_URL_KEYS = ("url", "link", "source_url", "canonical_url")
-_PUBLISHED_KEYS = ("published", "published_at", "date", "pubdate")
-_SITE_KEYS = ("source", "site", "publication")
+from newsqa.index.text.shorten import shorten
 
 
 def metadata(fields: dict[str, str]) -> dict[str, str]:
     """Our metadata names from front matter or sidecar keys; blank values are dropped."""
     found: dict[str, str] = {}
-    for name, keys in (
-        ("title", ("title",)),
-        ("url", _URL_KEYS),
-        ("published", _PUBLISHED_KEYS),
-        ("site", _SITE_KEYS),
-    ):
+    for name, keys in FIELD_KEYS.items():
         value = next((fields[k] for k in keys if fields.get(k)), None)
         if value:
             found[name] = value
@@ -52,9 +45,7 @@ def parse(text: str, suffix: str) -> tuple[str, str, dict[str, str]]:
 def headline_from_lede(lede: str, limit: int = 90) -> str:
     """A citation-sized title for an article that starts with its lede: its first words."""
     first = split_sentences(lede)[0] if lede else lede
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return shorten(first, limit, strip=",;:")
 
 
 def is_lede(first_line: str) -> bool:

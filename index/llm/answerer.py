@@ -19,6 +19,7 @@ from newsqa.index.errors import LLMError
 from newsqa.index.llm.client import LLMClient, Source, answer_messages
 from newsqa.index.llm.verify import MARKER, Verified, markers, sentences, verify
 from newsqa.index.text.sentences import cached_sentences
+from newsqa.index.text.shorten import shorten
 from newsqa.index.text.terms import stems
 from newsqa.index.types import Citation, Passage
 
@@ -65,7 +66,7 @@ def fit(verified: Verified, limit: int = MAX_ANSWER_CHARS) -> str:
     marks = " ".join(m.group(0).strip() for m in MARKER.finditer(parts[0]))
     claim = MARKER.sub("", parts[0]).strip()
     room = limit - len(marks) - 2
-    return f"{claim[:room].rsplit(' ', 1)[0]}… {marks}"
+    return f"{shorten(claim, room)} {marks}"  # the claim is longer than `room` here
 
 
 def _quote(passage_text: str, claims: str) -> str:

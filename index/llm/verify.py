@@ -17,33 +17,13 @@ from dataclasses import dataclass, field
 
 from newsqa.index.text.names import entities, name_parts_mentioned
 from newsqa.index.text.normalise import normalise
-from newsqa.index.text.numbers import NUMBER
+from newsqa.index.text.numbers import numbers
 from newsqa.index.text.sentences import split_sentences
 from newsqa.index.text.terms import stems
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)\s*")
 MIN_OVERLAP = 0.5
-_WORD_NUMBERS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "twenty": "20",
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "dozen": "12",
-}
-_PLURAL_SCALES = {"hundreds": "hundred", "thousands": "thousand", "millions": "million", "dozens": "dozen"}
 
 
 @dataclass(frozen=True)
@@ -60,16 +40,9 @@ class Verified:
         return self.kept > 0 and not self.dropped
 
 
-def numbers(text: str) -> set[str]:
-    """Numbers in `text`, spelt one way: "2,500" → "2500", "three" → "3", "hundreds" → "hundred"."""
-    found = set()
-    for match in NUMBER.finditer(text):
-        token = match.group(0).lower().replace(",", "").rstrip(".")
-        token = _WORD_NUMBERS.get(token, _PLURAL_SCALES.get(token, token))
-        if re.fullmatch(r"\d+\.0+", token):
-            token = token.split(".")[0]
-        found.add(token)
-    return found
+def _numbers(text: str) -> frozenset[str]:
+    """Numbers spelt one way ("three" → "3"), every one kept: a claim may spell its source's otherwise."""
+    return numbers(text, quantities_only=False, as_digits=True)
 
 
 def markers(sentence: str) -> list[int]:
@@ -101,7 +74,7 @@ def check(sentence: str, sources: Mapping[int, str]) -> str | None:
         return f"cites [{unknown[0]}], which was not given"
     claim = MARKER.sub("", sentence).strip()
     support = "\n".join(sources[n] for n in dict.fromkeys(cited))
-    missing_numbers = numbers(claim) - numbers(support)
+    missing_numbers = _numbers(claim) - _numbers(support)
     if missing_numbers:
         return f"the number {sorted(missing_numbers)[0]} is not in the cited source"
     support_lower = normalise(support).lower()

@@ -7,6 +7,7 @@ splitter is a single regex pass plus an abbreviation check at each candidate bou
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 ABBREVIATIONS = frozenset(
@@ -33,18 +34,23 @@ def _is_abbreviation(text_before: str) -> bool:
     return word in ABBREVIATIONS
 
 
+def _ends(line: str) -> Iterator[re.Match[str]]:
+    """The boundary candidates of one line that end a sentence (a period after an abbreviation does not)."""
+    start = 0
+    for match in _BOUNDARY.finditer(line):
+        punct_start = match.start(1)
+        if line[punct_start] == "." and _is_abbreviation(line[start:punct_start]):
+            continue
+        yield match
+        start = match.end(2)
+
+
 def sentence_pieces(text: str) -> list[str]:
     """Sentences with their trailing whitespace: joined, they give back `text` exactly."""
     cuts: list[int] = []
     line_start = 0
     for line in text.splitlines(keepends=True):
-        body_start = line_start
-        for match in _BOUNDARY.finditer(line):
-            punct_start = match.start(1)
-            if line[punct_start] == "." and _is_abbreviation(line[body_start - line_start : punct_start]):
-                continue
-            cuts.append(line_start + match.end(2))
-            body_start = line_start + match.end(2)
+        cuts.extend(line_start + match.end(2) for match in _ends(line))
         line_start += len(line)
         cuts.append(line_start)
     pieces, start = [], 0
@@ -65,12 +71,8 @@ def split_sentences(text: str) -> list[str]:
         if not line:
             continue
         start = 0
-        for match in _BOUNDARY.finditer(line):
-            end = match.start(2)
-            punct_start = match.start(1)
-            if line[punct_start] == "." and _is_abbreviation(line[start:punct_start]):
-                continue
-            out.append(line[start:end].strip())
+        for match in _ends(line):
+            out.append(line[start : match.start(2)].strip())
             start = match.end(2)
         tail = line[start:].strip()
         if tail:

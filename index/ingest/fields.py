@@ -1,0 +1,16 @@
+"""Where an article's metadata is found: front matter and sidecar keys, and web pages' <meta> names."""
+
+from __future__ import annotations
+
+# Front matter and sidecar keys of each metadata field; the first one set wins.
+FIELD_KEYS = {
+    "title": ("title",),
+    "url": ("url", "link", "source_url", "canonical_url"),
+    "published": ("published", "published_at", "date", "pubdate"),
+    "site": ("source", "site", "publication"),
+}
+# <meta> property, name or itemprop values that give a web page's publication date, best first.
+HTML_PUBLISHED_META = tuple(
+    "article:published_time og:article:published_time datepublished pubdate publishdate publish-date"
+    " dc.date.issued dc.date date parsely-pub-date sailthru.date".split()
+)
