@@ -97,7 +97,7 @@ def _start_bot(
 ) -> subprocess.Popen[bytes]:
     from newsqa.index.config import Settings
 
-    names = {f.upper() for f in Settings.__dataclass_fields__}
+    names = {f.upper() for f in Settings.model_fields}
     env = {k: v for k, v in os.environ.items() if k not in names}  # no stray setting from the shell
     env.update(
         CORPUS_DIR=str(work / "corpus"),

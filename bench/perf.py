@@ -49,7 +49,7 @@ def _env() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
     from newsqa.index.config import Settings
 
-    names = {f.upper() for f in Settings.__dataclass_fields__}
+    names = {f.upper() for f in Settings.model_fields}
     return {k: v for k, v in os.environ.items() if k not in names} | {"PYTHONPATH": str(ROOT)}
 
 

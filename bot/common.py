@@ -69,7 +69,7 @@ def load_settings(
         chroma_port=chroma_port,
         **extra,
     )
-    level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
+    level = logging.DEBUG if verbose else getattr(logging, settings.log_level)
     setup_logging(level, log_format)
     return settings
 

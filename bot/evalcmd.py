@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ def _materialise(settings: Settings, name: str, corpus: dict[str, str]) -> Setti
 
     base = settings.index_dir / "eval" / name
     corpus_dir = write_corpus(corpus, base / "corpus")
-    return replace(settings, corpus_dir=corpus_dir, index_dir=base / "index")
+    return settings.replace(corpus_dir=corpus_dir, index_dir=base / "index")
 
 
 @click.command()
@@ -70,7 +69,7 @@ def eval_command(
     if use_llm and not settings.llm_enabled:
         raise ConfigError(["--llm needs LLM_BASE_URL and LLM_MODEL (see .env.example)"])
     if not use_llm:
-        settings = replace(settings, llm_base_url=None, llm_model=None, llm_api_key=None)
+        settings = settings.replace(llm_base_url=None, llm_model=None, llm_api_key=None)
     if sample is None and not all_questions and file.suffix == ".json":
         sample = 1000
     evalset = load(file, sample=None if all_questions else sample, seed=seed)

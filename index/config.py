@@ -1,97 +1,237 @@
 """The one settings object, built at an entry point from flags, the environment and `.env`.
 
-Nothing else in newsqa reads `os.environ`. Precedence: explicit overrides (CLI flags), then the
-process environment, then the `.env` file, then the defaults below.
+`Settings.load` is the entry point: pydantic-settings reads the process environment and the `.env`
+file, in that order of precedence, under explicit overrides (CLI flags); anything unset keeps the
+defaults below, which `.env.example` lists. Nothing else in newsqa reads `os.environ`: a plain
+`Settings(...)` (in code and tests) is built from what it is given. Every invalid value is reported
+in one ConfigError naming each variable.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from newsqa.index.errors import ConfigError
 
 DEFAULT_TELEGRAM_BASE_URL = "https://api.telegram.org/bot"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Where `load` is running, the environment and .env sources it reads (see settings_customise_sources).
+_LOADING: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar("_LOADING", default=())
 
 
-def _secret_repr(value: str | None) -> str:
-    return "None" if not value else "'***'"
+class _Problems(ValueError):
+    """Problems found by one validator, each a complete sentence naming its variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
-@dataclass(frozen=True)
-class Settings:
+def embed_model_problem(name: str, base_url: str | None) -> str | None:
+    """What is wrong with an EMBED_MODEL value (with EMBED_BASE_URL), or None.
+
+    Accepted: minilm-int8, fastembed:<local model dir>, fastembed:<model name>@<local model dir>,
+    openai:<model name> (with EMBED_BASE_URL); retrieval/registry.py builds the embedder it names."""
+    kind, sep, rest = name.strip().partition(":")
+    if name.strip() == "minilm-int8" or (sep and kind == "fastembed" and rest):
+        return None
+    if sep and kind == "openai" and rest:
+        if not base_url:
+            return f"EMBED_MODEL={name} needs EMBED_BASE_URL (e.g. http://127.0.0.1:8080/v1)"
+        return None
+    return (
+        f"unknown EMBED_MODEL {name!r}; use minilm-int8, fastembed:<local model dir>, "
+        "fastembed:<model name>@<local model dir> or openai:<model name>"
+    )
+
+
+def _between(name: str, value: float, low: float, high: float, what: str) -> float:
+    if not low <= value <= high:
+        raise _Problems([f"{name} must be {what}, got {value}"])
+    return value
+
+
+Ids = Annotated[frozenset[int], NoDecode]  # "1,2 3;4", parsed by Settings._ids rather than as JSON
+
+
+class Settings(BaseSettings):
     """Typed, frozen configuration; see `.env.example` for each variable."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, env_ignore_empty=True, extra="ignore", str_strip_whitespace=True
+    )
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".newsqa")
     chroma_host: str | None = None
     chroma_port: int = 8000
     chroma_ssl: bool = False
-    chroma_headers: dict[str, str] = field(default_factory=dict)
+    chroma_headers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     chroma_database: str = "default_database"
     chroma_timeout_s: float = 30.0
     embed_model: str = "minilm-int8"
-    embed_base_url: str | None = None
-    embed_api_key: str | None = field(default=None, repr=False)
+    embed_base_url: str | None = Field(default=None, validate_default=True)
+    embed_api_key: str | None = Field(default=None, repr=False)
     top_k: int = 3
     chunk_tokens: int = 200
-    chunk_overlap: int = 30
+    chunk_overlap: int = Field(default=30, validate_default=True)
     max_question_chars: int = 2000
-    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = DEFAULT_TELEGRAM_BASE_URL
-    admin_user_ids: frozenset[int] = frozenset()
-    allowed_user_ids: frozenset[int] = frozenset()
-    allowed_chat_ids: frozenset[int] = frozenset()
+    admin_user_ids: Ids = frozenset()
+    allowed_user_ids: Ids = frozenset()
+    allowed_chat_ids: Ids = frozenset()
     webhook_url: str | None = None
-    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = Field(default=None, repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     feedback_log: Path = Path(".newsqa/feedback.jsonl")
     rate_limit_per_minute: int = 10
     log_level: str = "INFO"
     llm_base_url: str | None = None
-    llm_api_key: str | None = field(default=None, repr=False)
-    llm_model: str | None = None
+    llm_api_key: str | None = Field(default=None, repr=False)
+    llm_model: str | None = Field(default=None, validate_default=True)
     llm_timeout_s: float = 60.0
 
-    def __post_init__(self) -> None:
-        problems = []
-        if self.top_k < 1 or self.top_k > 20:
-            problems.append(f"TOP_K must be between 1 and 20, got {self.top_k}")
-        if self.chunk_tokens < 32 or self.chunk_tokens > 2048:
-            problems.append(f"CHUNK_TOKENS must be between 32 and 2048, got {self.chunk_tokens}")
-        if self.chunk_overlap < 0 or self.chunk_overlap >= self.chunk_tokens:
-            problems.append(
-                f"CHUNK_OVERLAP must be at least 0 and below CHUNK_TOKENS ({self.chunk_tokens}), "
-                f"got {self.chunk_overlap}"
-            )
-        if self.max_question_chars < 10:
-            problems.append(f"MAX_QUESTION_CHARS must be at least 10, got {self.max_question_chars}")
-        if not 1 <= self.chroma_port <= 65535:
-            problems.append(f"CHROMA_PORT must be a port number, got {self.chroma_port}")
-        if not 1 <= self.chroma_timeout_s <= 600:
-            problems.append(f"CHROMA_TIMEOUT_S must be 1 to 600 seconds, got {self.chroma_timeout_s}")
-        problems += self._llm_problems()
-        if problems:
-            raise ConfigError(problems)
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(_problems(exc)) from None
 
-    def _llm_problems(self) -> list[str]:
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Given values (flags) first; the environment, then .env, only under `load`."""
+        return (init_settings, *_LOADING.get())
+
+    # -- parsing and checks of single variables ------------------------------------------------------
+
+    @field_validator("chroma_headers", mode="before")
+    @classmethod
+    def _headers(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        headers = {}
+        for part in raw.split(","):
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                raise ValueError("expected Name=value pairs separated by commas")
+            headers[key.strip()] = value.strip()
+        return headers
+
+    @field_validator("admin_user_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _ids(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        ids = set()
+        for part in raw.replace(";", ",").replace(" ", ",").split(","):
+            if not part:
+                continue
+            try:
+                ids.add(int(part))
+            except ValueError:
+                raise ValueError(f"expected numeric Telegram ids separated by commas, got {part!r}") from None
+        return frozenset(ids)
+
+    @field_validator("top_k")
+    @classmethod
+    def _top_k(cls, value: int) -> int:
+        return int(_between("TOP_K", value, 1, 20, "between 1 and 20"))
+
+    @field_validator("chunk_tokens")
+    @classmethod
+    def _chunk_tokens(cls, value: int) -> int:
+        return int(_between("CHUNK_TOKENS", value, 32, 2048, "between 32 and 2048"))
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _chunk_overlap(cls, value: int, info: ValidationInfo) -> int:
+        tokens = info.data.get("chunk_tokens", 200)
+        if value < 0 or value >= tokens:
+            raise _Problems(
+                [f"CHUNK_OVERLAP must be at least 0 and below CHUNK_TOKENS ({tokens}), got {value}"]
+            )
+        return value
+
+    @field_validator("max_question_chars")
+    @classmethod
+    def _max_question_chars(cls, value: int) -> int:
+        if value < 10:
+            raise _Problems([f"MAX_QUESTION_CHARS must be at least 10, got {value}"])
+        return value
+
+    @field_validator("chroma_port")
+    @classmethod
+    def _chroma_port(cls, value: int) -> int:
+        return int(_between("CHROMA_PORT", value, 1, 65535, "a port number"))
+
+    @field_validator("chroma_timeout_s")
+    @classmethod
+    def _chroma_timeout(cls, value: float) -> float:
+        return _between("CHROMA_TIMEOUT_S", value, 1, 600, "1 to 600 seconds")
+
+    @field_validator("llm_timeout_s")
+    @classmethod
+    def _llm_timeout(cls, value: float) -> float:
+        return _between("LLM_TIMEOUT_S", value, 1, 600, "between 1 and 600 seconds")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise _Problems([f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}"])
+        return value.upper()
+
+    # -- checks across variables (each sees the variables declared before it) ------------------------
+
+    @field_validator("embed_base_url")
+    @classmethod
+    def _embed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        model = info.data.get("embed_model")
+        problem = None if model is None else embed_model_problem(model, value)
+        if problem:
+            raise _Problems([problem])
+        return value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _llm(cls, model: str | None, info: ValidationInfo) -> str | None:
+        base_url, api_key = info.data.get("llm_base_url"), info.data.get("llm_api_key")
         problems = []
-        if self.llm_base_url and not self.llm_base_url.startswith(("http://", "https://")):
-            problems.append(f"LLM_BASE_URL must start with http:// or https://, got {self.llm_base_url!r}")
-        if self.llm_base_url and not self.llm_model:
+        if base_url and not base_url.startswith(("http://", "https://")):
+            problems.append(f"LLM_BASE_URL must start with http:// or https://, got {base_url!r}")
+        if base_url and not model:
             problems.append("LLM_MODEL is not set (required with LLM_BASE_URL), e.g. llama3.2 or gpt-4o-mini")
-        if not self.llm_base_url and (self.llm_model or self.llm_api_key):
+        if not base_url and (model or api_key):
             problems.append(
                 "LLM_BASE_URL is not set (required with LLM_MODEL/LLM_API_KEY), "
                 "e.g. http://127.0.0.1:11434/v1 or https://api.openai.com/v1"
             )
-        if not 1 <= self.llm_timeout_s <= 600:
-            problems.append(f"LLM_TIMEOUT_S must be between 1 and 600 seconds, got {self.llm_timeout_s}")
-        return problems
+        if problems:
+            raise _Problems(problems)
+        return model
+
+    # -- use -----------------------------------------------------------------------------------------
 
     @property
     def server_mode(self) -> bool:
@@ -102,44 +242,20 @@ class Settings:
         """Whether answers are written by an OpenAI-compatible LLM (else: extractive only)."""
         return bool(self.llm_base_url and self.llm_model)
 
+    def replace(self, **changes: Any) -> Settings:
+        """A checked copy with the given fields replaced."""
+        return type(self)(**{**self.model_dump(), **changes})
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        return self.replace(**{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
-    def load(
-        cls,
-        env: Mapping[str, str] | None = None,
-        env_file: Path | None = Path(".env"),
-        **overrides: Any,
-    ) -> Settings:
-        """Build settings from overrides, `env` (default: os.environ) and `env_file`."""
-        merged: dict[str, str] = {}
-        if env_file is not None and env_file.is_file():
-            from dotenv import dotenv_values
-
-            merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        merged.update(os.environ if env is None else env)
-        values: dict[str, Any] = {}
-        problems: list[str] = []
-        for f in fields(cls):
-            name = f.name.upper()
-            raw = merged.get(name)
-            if raw is None or raw.strip() == "":
-                continue
-            parse = _PARSERS.get(f.name, _parse_for(f.type))
-            try:
-                values[f.name] = parse(raw.strip())
-            except ValueError as exc:
-                problems.append(f"{name}: {exc}")
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            settings = cls(**values)
-        except ConfigError as exc:
-            raise ConfigError(problems + exc.problems) from None
-        if problems:
-            raise ConfigError(problems)
-        return settings
+    def load(cls, env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
+        """Settings from `overrides` (None values ignored), then the environment, then `env_file`."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        with _reading_environment(cls, env_file):
+            return cls(**given)
 
     def require_bot(self) -> None:
         """Fail with one message naming every missing or invalid bot variable."""
@@ -162,6 +278,48 @@ class Settings:
             raise ConfigError(problems)
 
 
+@contextmanager
+def _reading_environment(cls: type[Settings], env_file: Path | None) -> Iterator[None]:
+    """While building settings in this context, read the environment, then `env_file` (if a file)."""
+    from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource
+
+    sources: tuple[PydanticBaseSettingsSource, ...] = (EnvSettingsSource(cls),)
+    if env_file is not None and env_file.is_file():
+        sources += (DotEnvSettingsSource(cls, env_file=env_file),)
+    token = _LOADING.set(sources)
+    try:
+        yield
+    finally:
+        _LOADING.reset(token)
+
+
+_TYPE_PROBLEMS = {
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "bool_parsing": "expected true or false",
+}
+_SECRETS = {"embed_api_key", "telegram_bot_token", "webhook_secret", "llm_api_key"}
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """One sentence per invalid variable, naming it; never a secret's value."""
+    problems: list[str] = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = field.upper()
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, _Problems):  # sentences that name their variables
+            problems += cause.problems
+        elif item["type"] == "value_error":
+            problems.append(f"{name}: {cause}")
+        else:
+            what = _TYPE_PROBLEMS.get(item["type"], item["msg"])
+            got = "" if field in _SECRETS else f", got {item['input']!r}"
+            problems.append(f"{name}: {what}{got}")
+    return problems
+
+
 def _looks_like_token(token: str) -> bool:
     bot_id, sep, secret = token.partition(":")
     return (
@@ -171,66 +329,3 @@ def _looks_like_token(token: str) -> bool:
 
 def _looks_like_webhook_secret(secret: str) -> bool:
     return 1 <= len(secret) <= 256 and all(c.isascii() and (c.isalnum() or c in "-_") for c in secret)
-
-
-def _parse_int(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {raw!r}") from None
-
-
-def _parse_float(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"expected a number, got {raw!r}") from None
-
-
-def _parse_bool(raw: str) -> bool:
-    low = raw.lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
-
-
-def _parse_ids(raw: str) -> frozenset[int]:
-    ids = set()
-    for part in raw.replace(";", ",").replace(" ", ",").split(","):
-        if not part:
-            continue
-        try:
-            ids.add(int(part))
-        except ValueError:
-            raise ValueError(f"expected numeric Telegram ids separated by commas, got {part!r}") from None
-    return frozenset(ids)
-
-
-def _parse_headers(raw: str) -> dict[str, str]:
-    headers = {}
-    for part in raw.split(","):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ValueError("expected Name=value pairs separated by commas")
-        headers[key.strip()] = value.strip()
-    return headers
-
-
-def _parse_for(type_name: Any) -> Callable[[str], Any]:
-    text = str(type_name)
-    if text.startswith("Path"):
-        return Path
-    if text == "int":
-        return _parse_int
-    if text == "float":
-        return _parse_float
-    if text == "bool":
-        return _parse_bool
-    if text.startswith("frozenset"):
-        return _parse_ids
-    return str
-
-
-_PARSERS: dict[str, Callable[[str], Any]] = {"chroma_headers": _parse_headers}

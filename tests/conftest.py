@@ -17,7 +17,7 @@ from tests.chroma_server import ChromaServer
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
-_SETTING_VARS = {f.upper() for f in Settings.__dataclass_fields__}
+_SETTING_VARS = {f.upper() for f in Settings.model_fields}
 _databases = itertools.count(1)
 _seeds: dict[tuple[str, str], object] = {}
 

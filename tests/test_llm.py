@@ -7,7 +7,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -44,29 +43,39 @@ def llm(double: LLMTestDouble) -> LLMTestDouble:
 @pytest.fixture(scope="module")
 def llm_qa(seed_qa: QA, double: LLMTestDouble) -> Iterator[QA]:
     """The seed index, answered through the test double."""
-    settings = replace(
-        seed_qa.settings, llm_base_url=double.base_url, llm_model="double", llm_api_key=KEY, llm_timeout_s=1.0
+    settings = seed_qa.settings.replace(
+        llm_base_url=double.base_url, llm_model="double", llm_api_key=KEY, llm_timeout_s=1.0
     )
     qa = QA(settings, embedder=seed_qa.embedder)
     yield qa
     qa.close()
 
 
-def test_llm_settings_are_validated_and_the_key_never_shown():
+def _load(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        return Settings.load(env_file=None)
+    finally:
+        for name in env:
+            monkeypatch.delenv(name)
+
+
+def test_llm_settings_are_validated_and_the_key_never_shown(monkeypatch):
     with pytest.raises(ConfigError) as caught:
-        Settings.load(env={"LLM_BASE_URL": "localhost:11434", "LLM_TIMEOUT_S": "0"}, env_file=None)
+        _load(monkeypatch, {"LLM_BASE_URL": "localhost:11434", "LLM_TIMEOUT_S": "0"})
     problems = " ".join(caught.value.problems)
     assert "LLM_MODEL is not set" in problems and "http://" in problems and "LLM_TIMEOUT_S" in problems
     with pytest.raises(ConfigError, match="LLM_BASE_URL is not set"):
-        Settings.load(env={"LLM_MODEL": "llama3.2"}, env_file=None)
-    settings = Settings.load(
-        env={
+        _load(monkeypatch, {"LLM_MODEL": "llama3.2"})
+    settings = _load(
+        monkeypatch,
+        {
             "LLM_BASE_URL": "http://127.0.0.1:11434/v1",
             "LLM_MODEL": "llama3.2",
             "LLM_API_KEY": KEY,
             "LLM_TIMEOUT_S": "7.5",
         },
-        env_file=None,
     )
     assert settings.llm_enabled and settings.llm_timeout_s == 7.5 and KEY not in repr(settings)
     assert not Settings().llm_enabled
@@ -293,9 +302,9 @@ def test_real_llm_server_answers_or_falls_back(seed_qa, monkeypatch):
     from tests.conftest import _real_connect
 
     monkeypatch.setattr("socket.socket.connect", _real_connect)
-    real = Settings.load(env=REAL_LLM, env_file=None)
+    real = _load(monkeypatch, {name: value for name, value in REAL_LLM.items() if value})
     llm_fields = ("llm_base_url", "llm_model", "llm_api_key", "llm_timeout_s")
-    qa = QA(replace(seed_qa.settings, **{f: getattr(real, f) for f in llm_fields}), embedder=seed_qa.embedder)
+    qa = QA(seed_qa.settings.replace(**{f: getattr(real, f) for f in llm_fields}), embedder=seed_qa.embedder)
     answer = qa.ask(QUESTION)
     assert answer.mode in ("llm", "llm-fallback") and ("2,500" in answer.answer or "2500" in answer.answer)
     assert len(answer.answer) <= 500

@@ -6,7 +6,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,7 +150,7 @@ def test_unreachable_server_fails_clearly_and_recovers_without_a_new_service(out
 
 def test_a_hung_server_fails_within_the_timeout_and_recovers(outage, embedder):
     server, settings = outage
-    settings = replace(settings, chroma_timeout_s=2)
+    settings = settings.replace(chroma_timeout_s=2)
     running = QA(settings, embedder=embedder)
     assert "2,500" in running.ask(IRAQ).answer
     server.pause()

@@ -39,7 +39,7 @@ class RedactSecrets(logging.Filter):
 
 def configure_logging(settings: Settings) -> RedactSecrets:
     """Logging for the bot (unless `newsqa serve` set it up already), and no secret in any record."""
-    setup_logging(getattr(logging, settings.log_level.upper(), logging.INFO), BOT_LOG_FORMAT)
+    setup_logging(getattr(logging, settings.log_level), BOT_LOG_FORMAT)
     root = logging.getLogger()
     redact = RedactSecrets([settings.telegram_bot_token, settings.webhook_secret])
     for handler in root.handlers:

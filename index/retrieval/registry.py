@@ -15,29 +15,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsqa.index.config import embed_model_problem
 from newsqa.index.errors import EmbeddingError
 from newsqa.index.retrieval.embedding import NewsqaEmbedding
 
 
 def make_embedder(name: str, *, base_url: str | None = None, api_key: str | None = None) -> NewsqaEmbedding:
     """The embedder that `name` (Settings.embed_model) selects; raises EmbeddingError if it is invalid."""
-    kind, sep, rest = name.strip().partition(":")
-    if name.strip() == "minilm-int8":
+    problem = embed_model_problem(name, base_url)  # Settings checks the same at start-up
+    if problem:
+        raise EmbeddingError(problem)
+    kind, _, rest = name.strip().partition(":")
+    if kind == "minilm-int8":
         from newsqa.index.retrieval.minilm import MiniLMEmbedding
 
         return MiniLMEmbedding()
     from newsqa.index.retrieval.external import FastEmbedEmbedding, OpenAICompatibleEmbedding
 
-    if sep and kind == "fastembed" and rest:
+    if kind == "fastembed":
         model, at, folder = rest.partition("@")
         if not at:
             model, folder = FastEmbedEmbedding.model_fields["model_name"].default, rest
         return FastEmbedEmbedding(model_name=model, model_dir=Path(folder).expanduser())
-    if sep and kind == "openai" and rest:
-        if not base_url:
-            raise EmbeddingError(f"EMBED_MODEL={name} needs EMBED_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
-        return OpenAICompatibleEmbedding(model_name=rest, base_url=base_url, api_key=api_key)
-    raise EmbeddingError(
-        f"unknown EMBED_MODEL {name!r}; use minilm-int8, fastembed:<local model dir>, "
-        "fastembed:<model name>@<local model dir> or openai:<model name>"
-    )
+    return OpenAICompatibleEmbedding(model_name=rest, base_url=str(base_url), api_key=api_key)
