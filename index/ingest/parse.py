@@ -54,7 +54,10 @@ def is_lede(first_line: str) -> bool:
 
 
 def front_matter(text: str) -> tuple[dict[str, str], str]:
-    """`key: value` lines between `---` fences at the top; anything else is left as body."""
+    """`key: value` lines between `---` fences at the top; anything else is left as body.
+
+    Not python-frontmatter: its YAML turns `date: 2024-07-22T10:00Z` into a datetime, fails on
+    `title: Iraq: the talks` and strips the body, where news front matter wants the text as written."""
     match = re.match(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", text, re.DOTALL)
     if not match:
         return {}, text
