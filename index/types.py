@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,6 @@ class ReindexSummary:
 class Progress:
     """A reindex progress report: `done` of `total` units of `stage`."""
 
-    stage: str  # "reading", "embedding", "writing"
+    stage: Literal["chunking", "embedding"]  # articles chunked, then chunks embedded and written
     done: int
     total: int

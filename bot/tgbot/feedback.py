@@ -7,8 +7,8 @@ One JSON object per line (format version 1):
      "sources": [{"n": 1, "source": "003_x.txt", "title": "...", "url": "https://..."}],
      "user_id": 42, "chat_id": 42}
 
-`vote` is "up" or "down". A user may vote again on the same answer; the last line wins
-(`read_feedback` applies that rule).
+`vote` is "up" or "down". The first vote removes the answer's buttons, so an answer normally has one
+line; clicks that race in before that add more, and `read_feedback` keeps the last per answer and user.
 """
 
 from __future__ import annotations
