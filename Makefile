@@ -41,5 +41,10 @@ lint: $(STAMP) pkgview lint-imports
 	$(BIN)/ruff check newsqa index bot tests bench
 	$(BIN)/mypy
 
+# The fast tier (tests marked `fast`: no model, no Chroma, no subprocess; conftest enforces it).
+.PHONY: test-fast
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m fast
+
 clean:
 	rm -rf $(VENV) .newsqa .pytest_cache $(VIEW)

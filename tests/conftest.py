@@ -6,6 +6,7 @@ import itertools
 import os
 import shutil
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -54,6 +55,23 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any accidental outbound connection fails the test."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+def _refuse(what: str) -> Callable[..., object]:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise RuntimeError(f"a test marked fast {what}: drop its mark (`make test-fast` must stay fast)")
+
+    return refuse
+
+
+@pytest.fixture(autouse=True)
+def fast_tier_stays_fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked `fast` may not load the model, open Chroma or start a process."""
+    if request.node.get_closest_marker("fast") is None:
+        return
+    monkeypatch.setattr(subprocess, "Popen", _refuse("started a process"))
+    monkeypatch.setattr("newsqa.index.store.chroma.ChromaStore._connect", _refuse("opened Chroma"))
+    monkeypatch.setattr("newsqa.index.retrieval.minilm.MiniLMEmbedding.load", _refuse("loaded the model"))
 
 
 @pytest.fixture(scope="session")

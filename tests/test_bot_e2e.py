@@ -212,14 +212,6 @@ def test_non_text_messages_get_a_one_line_note(emulator, start_bot):
     assert replies == ["I can only read text: please type your question."] * 3
 
 
-def test_over_long_question_is_refused_politely(emulator, start_bot):
-    start_bot()
-    emulator.send("why " * 600, user=18)
-    [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 18)
-    assert reply.params["text"].startswith("That question is too long (2,")
-    assert "reply_markup" not in reply.params
-
-
 def test_vote_is_logged_with_question_answer_and_sources(emulator, start_bot):
     settings = start_bot()
     emulator.send("how many US troops are in Iraq?", user=19)

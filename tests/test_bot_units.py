@@ -23,7 +23,7 @@ from newsqa.bot.tgbot.logs import RedactSecrets
 from newsqa.index.types import Answer, Citation
 from tests.botapi_emulator import TOKEN
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [pytest.mark.fast, pytest.mark.timeout(30)]
 ANSWER = Answer("how many troops?", "About 2,500 [1].", False,
                 [Citation(1, "a.txt", "Troops", "https://example.com/a", "About 2,500 troops.", 0.9)])
 

@@ -62,6 +62,7 @@ def test_webhook_mode_registers_the_secret_and_answers_only_authentic_updates(em
     assert not [c for c in emulator.calls if c.method == "getUpdates"]
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("token", [None, "not-a-token", "12345:short"])
 def test_run_refuses_a_missing_or_malformed_token_before_any_network_call(emulator, token):
     settings = Settings(telegram_bot_token=token, telegram_base_url=emulator.base_url)
@@ -71,6 +72,7 @@ def test_run_refuses_a_missing_or_malformed_token_before_any_network_call(emulat
     assert emulator.calls == []
 
 
+@pytest.mark.fast
 def test_webhook_without_secret_is_a_config_error_naming_both_problems():
     settings = Settings(telegram_bot_token="bad", webhook_url="https://example.com/hook")
     with pytest.raises(ConfigError) as caught:

@@ -6,6 +6,8 @@ from newsqa.index.ingest.chunking import Chunker, count_tokens
 from newsqa.index.text.sentences import sentence_pieces, split_sentences
 from newsqa.index.types import Article
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 
 def _article(text: str, source: str = "a/b.txt") -> Article:
     return Article(source=source, title="Title", text=text, sha256="0" * 64)

@@ -9,6 +9,8 @@ import pytest
 
 from newsqa.index.ingest.clean import clean_html, clean_text
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 LEDE = "Iraq and the United States began talks on Monday about the future of the 2,500 US troops."
 MIDDLE = "Officials said no timetable had been agreed, and both sides warned against a hasty exit."
 LAST = "The next round of talks is expected in Washington before the end of the month."

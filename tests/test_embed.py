@@ -95,6 +95,7 @@ def test_concurrent_callers_share_one_lazily_loaded_session() -> None:
     assert fresh._session is session
 
 
+@pytest.mark.fast
 def test_model_id_names_the_pinned_model() -> None:
     assert MiniLMEmbedding().model_id.startswith(f"minilm-int8:{MODEL_SHA256[:12]}")
 
@@ -116,6 +117,7 @@ def test_missing_tokenizer_file_is_refused(tmp_path: Path, monkeypatch: pytest.M
         MiniLMEmbedding().get_query_embedding("anything")
 
 
+@pytest.mark.fast
 def test_unknown_model_name_lists_accepted_forms() -> None:
     with pytest.raises(EmbeddingError, match=r"minilm-int8, fastembed:.*openai:"):
         make_embedder("word2vec")
@@ -123,6 +125,7 @@ def test_unknown_model_name_lists_accepted_forms() -> None:
         make_embedder("openai:")
 
 
+@pytest.mark.fast
 def test_fastembed_missing_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "fastembed", None)  # makes `import fastembed` fail
     with pytest.raises(EmbeddingError, match="pip install fastembed"):
@@ -170,6 +173,7 @@ def server_url() -> Iterator[str]:
     thread.join()
 
 
+@pytest.mark.fast
 def test_openai_endpoint_returns_vectors_in_input_order(server_url: str) -> None:
     ScriptedEmbeddings.requests.clear()
     embedder = make_embedder("openai:text-embedding-3-small", base_url=f"{server_url}/v1", api_key=SECRET)
@@ -187,6 +191,7 @@ def test_openai_endpoint_returns_vectors_in_input_order(server_url: str) -> None
     assert SECRET not in json.dumps(embedder.to_payload())
 
 
+@pytest.mark.fast
 def test_openai_server_error_is_reported_without_the_key(server_url: str) -> None:
     embedder = make_embedder("openai:m", base_url=f"{server_url}/broken/v1", api_key=SECRET)
     with pytest.raises(EmbeddingError, match="HTTP 500") as caught:
@@ -195,6 +200,7 @@ def test_openai_server_error_is_reported_without_the_key(server_url: str) -> Non
     assert "***" in str(caught.value)
 
 
+@pytest.mark.fast
 def test_openai_connection_refused_is_reported_without_the_key() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -205,6 +211,7 @@ def test_openai_connection_refused_is_reported_without_the_key() -> None:
     assert SECRET not in str(caught.value)
 
 
+@pytest.mark.fast
 def test_openai_needs_a_base_url() -> None:
     with pytest.raises(EmbeddingError, match="EMBED_BASE_URL"):
         make_embedder("openai:m", api_key=SECRET)

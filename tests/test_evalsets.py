@@ -3,7 +3,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from newsqa.index.evaluation.sets import write_corpus
+
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
 
 
 def test_write_corpus_writes_nested_files_and_rewrites_only_changed_ones(tmp_path: Path):

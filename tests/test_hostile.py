@@ -1,5 +1,8 @@
 """Hostile input through the service and the CLI (the bot's table is in test_bot_hostile.py), and a
-corpus folder full of files that must be skipped by name while indexing completes."""
+corpus folder full of files that must be skipped by name while indexing completes.
+
+The one table of empty and over-long questions is HOSTILE, here: the service, the CLI and (in
+test_bot_hostile.py) the bot each refuse its rows."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsqa.bot.cli import main
+from newsqa.index.config import Settings
 from newsqa.index.errors import QuestionError
 from newsqa.index.service import QA
 
@@ -21,6 +25,7 @@ from .conftest import SEED_CORPUS
 HOSTILE = {
     "empty": ("", "the question is empty"),
     "whitespace": (" \t\n ", "the question is empty"),
+    "tab and newline": ("\n\t", "the question is empty"),
     "nul bytes only": ("\x00\x00", "the question is empty"),
     "nul bytes inside": ("How many US\x00 troops are in Iraq?\x00", "answer"),
     "100 KB": ("troops " * 15_000, "the question is 104,999 characters long"),
@@ -31,14 +36,24 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize(("question", "outcome"), HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_questions_through_the_service(seed_qa: QA, question: str, outcome: str):
-    if outcome != "answer":
-        with pytest.raises(QuestionError, match=re.escape(outcome)):
-            seed_qa.ask(question)
-        return
+REFUSED = {name: row for name, row in HOSTILE.items() if row[1] != "answer"}
+ANSWERED = {name: row[0] for name, row in HOSTILE.items() if row[1] == "answer"}
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(("question", "outcome"), REFUSED.values(), ids=REFUSED.keys())
+def test_refused_questions_never_reach_the_index(tmp_path: Path, question: str, outcome: str):
+    qa = QA(Settings(index_dir=tmp_path / "index"))  # no index, no model: the question is refused first
+    with pytest.raises(QuestionError, match=re.escape(outcome)):
+        qa.ask(question)
+    assert not (tmp_path / "index").exists()
+
+
+@pytest.mark.parametrize("question", ANSWERED.values(), ids=ANSWERED.keys())
+def test_hostile_questions_through_the_service(seed_qa: QA, question: str):
     answer = seed_qa.ask(question)
     assert isinstance(answer.answer, str) and "\x00" not in answer.question
+    assert answer.abstained == (answer.answer == "") == (answer.citations == [])
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ import pytest
 
 from newsqa.index.retrieval.lexical import LexicalIndex
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 TEXTS = [
     "Roughly 2,500 U.S. troops are stationed in Iraq.",
     "The port of Duqm in Oman opened a new pier.",

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from newsqa.index.errors import QuestionError
 from newsqa.index.service import QA
 
 from .conftest import BOTH_STORES
@@ -88,27 +87,6 @@ def test_follow_up_is_read_in_the_context_of_the_previous_question(seed_qa: QA):
 def test_follow_up_keeps_abstaining_when_the_new_subject_is_not_covered(seed_qa: QA):
     assert "2,500" in seed_qa.ask("How many US troops are in Iraq?", chat_id="c3").answer
     assert seed_qa.ask("and in Germany?", chat_id="c3").abstained  # not Iraq's figure
-
-
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x00"])
-def test_empty_questions_are_refused_with_a_clear_error(seed_qa: QA, question: str):
-    with pytest.raises(QuestionError, match="empty"):
-        seed_qa.ask(question)
-
-
-def test_overlong_question_is_refused_politely(seed_qa: QA):
-    with pytest.raises(QuestionError, match="limit"):
-        seed_qa.ask("troops " * 2000)
-
-
-def test_hostile_characters_in_a_question_are_answered_not_crashed(seed_qa: QA):
-    for question in [
-        "<script>alert(1)</script> troops in Iraq?",
-        "*_[`] & ‮ troops 🚀 Iraq?",
-        "كم عدد القوات",
-    ]:
-        answer = seed_qa.ask(question)
-        assert answer.abstained == (answer.answer == "") == (answer.citations == [])
 
 
 def test_top_k_limits_the_citations(seed_qa: QA):

@@ -30,10 +30,12 @@ from newsqa.index.text.numbers import DATE
         ("When US troops leave Iraq, how many will remain?", "number"),
     ],
 )
+@pytest.mark.fast
 def test_question_kind(question: str, kind: str):
     assert question_kind(question) == kind
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("text", "is_date"),
     [
@@ -49,6 +51,7 @@ def test_dates_include_old_years_eras_and_spans(text: str, is_date: bool):
     assert bool(DATE.search(text)) is is_date
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("text", "name", "named"),
     [
@@ -147,6 +150,7 @@ def _extract_from(text: str, question: str, similarity: float | None):
     return extract(analyse(question), [passage], LexicalIndex([text, *others]), lambda _: fold(text))
 
 
+@pytest.mark.fast
 def test_a_passage_only_keyword_search_found_must_cover_more_of_the_question():
     text = "The council met on Tuesday. Ferries to the island were cancelled because of the storm."
     question = "Why did the council cancel the ferries and the summer festival parade tickets?"
@@ -155,6 +159,7 @@ def test_a_passage_only_keyword_search_found_must_cover_more_of_the_question():
     assert _extract_from(text, question, similarity=None).abstained
 
 
+@pytest.mark.fast
 def test_an_answer_too_long_for_both_sentences_keeps_the_best_one():
     from newsqa.index.answering.answer import MAX_ANSWER_CHARS, _compose
 

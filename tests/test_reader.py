@@ -12,6 +12,8 @@ import pytest
 from newsqa.index.errors import CorpusError
 from newsqa.index.ingest.reader import UnreadableFile, read_article, read_corpus, scan_corpus
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 SEED = Path(__file__).resolve().parents[1] / "corpus"
 BODY = "Iraq and the United States began talks on Monday about the future of US troops.\n"
 

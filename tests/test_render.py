@@ -20,6 +20,8 @@ from newsqa.bot.tgbot.render import (
 from newsqa.index.types import Answer, Citation, Progress, ReindexSummary
 from tests.botapi_emulator import parse_html
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 HOSTILE = '<script>alert("x")</script> & *_[ `code` &amp; </blockquote>'
 
 

@@ -148,6 +148,7 @@ def test_unreachable_server_fails_clearly_and_recovers_without_a_new_service(out
     assert started_while_down.reindex().unchanged == 5
 
 
+@pytest.mark.timeout(90)  # without CHROMA_TIMEOUT_S both calls would wait for the paused server forever
 def test_a_hung_server_fails_within_the_timeout_and_recovers(outage, embedder):
     server, settings = outage
     settings = settings.replace(chroma_timeout_s=2)
@@ -155,13 +156,11 @@ def test_a_hung_server_fails_within_the_timeout_and_recovers(outage, embedder):
     assert "2,500" in running.ask(IRAQ).answer
     server.pause()
     try:
-        started = time.monotonic()
-        with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{server.port}"):
+        with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{server.port}.*timed out"):
             running._checked_at = 0.0  # re-read the state now, not within the second
             running.ask(IRAQ)
         with pytest.raises(StoreUnavailableError, match="CHROMA_TIMEOUT_S"):
             QA(settings, embedder=embedder).ask(IRAQ)  # connecting to the hung server
-        assert time.monotonic() - started < 15  # two timeouts of 2 s, not forever
     finally:
         server.resume()
     assert "2,500" in running.ask(IRAQ).answer

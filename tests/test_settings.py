@@ -13,6 +13,8 @@ from newsqa.index.errors import ConfigError
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 ENV_EXAMPLE = ROOT / ".env.example"
 BAD = {
     "TOP_K": "lots",

@@ -9,6 +9,8 @@ import pytest
 from newsqa.index.store.records import record_id, source_of, version_of
 from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
 
+pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
+
 # A state document as newsqa wrote it before the state was typed (keys sorted, as stored).
 STORED = {
     "collection": "newsqa_chunks_3",
