@@ -9,6 +9,7 @@ in one ConfigError naming each variable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -57,10 +58,15 @@ def embed_model_problem(name: str, base_url: str | None) -> str | None:
     )
 
 
-def _between(name: str, value: float, low: float, high: float, what: str) -> float:
-    if not low <= value <= high:
-        raise _Problems([f"{name} must be {what}, got {value}"])
-    return value
+# The numeric variables with a range: field → (lowest, highest, how the message says it).
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "top_k": (1, 20, "between 1 and 20"),
+    "chunk_tokens": (32, 2048, "between 32 and 2048"),
+    "max_question_chars": (10, math.inf, "at least 10"),
+    "chroma_port": (1, 65535, "a port number"),
+    "chroma_timeout_s": (1, 600, "1 to 600 seconds"),
+    "llm_timeout_s": (1, 600, "between 1 and 600 seconds"),
+}
 
 
 Ids = Annotated[frozenset[int], NoDecode]  # "1,2 3;4", parsed by Settings._ids rather than as JSON
@@ -153,15 +159,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected numeric Telegram ids separated by commas, got {part!r}") from None
         return frozenset(ids)
 
-    @field_validator("top_k")
+    @field_validator(*_RANGES)
     @classmethod
-    def _top_k(cls, value: int) -> int:
-        return int(_between("TOP_K", value, 1, 20, "between 1 and 20"))
-
-    @field_validator("chunk_tokens")
-    @classmethod
-    def _chunk_tokens(cls, value: int) -> int:
-        return int(_between("CHUNK_TOKENS", value, 32, 2048, "between 32 and 2048"))
+    def _in_range(cls, value: float, info: ValidationInfo) -> float:
+        low, high, what = _RANGES[str(info.field_name)]
+        if not low <= value <= high:
+            raise _Problems([f"{str(info.field_name).upper()} must be {what}, got {value}"])
+        return value
 
     @field_validator("chunk_overlap")
     @classmethod
@@ -172,28 +176,6 @@ class Settings(BaseSettings):
                 [f"CHUNK_OVERLAP must be at least 0 and below CHUNK_TOKENS ({tokens}), got {value}"]
             )
         return value
-
-    @field_validator("max_question_chars")
-    @classmethod
-    def _max_question_chars(cls, value: int) -> int:
-        if value < 10:
-            raise _Problems([f"MAX_QUESTION_CHARS must be at least 10, got {value}"])
-        return value
-
-    @field_validator("chroma_port")
-    @classmethod
-    def _chroma_port(cls, value: int) -> int:
-        return int(_between("CHROMA_PORT", value, 1, 65535, "a port number"))
-
-    @field_validator("chroma_timeout_s")
-    @classmethod
-    def _chroma_timeout(cls, value: float) -> float:
-        return _between("CHROMA_TIMEOUT_S", value, 1, 600, "1 to 600 seconds")
-
-    @field_validator("llm_timeout_s")
-    @classmethod
-    def _llm_timeout(cls, value: float) -> float:
-        return _between("LLM_TIMEOUT_S", value, 1, 600, "between 1 and 600 seconds")
 
     @field_validator("log_level")
     @classmethod
