@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # read this view of the installed layout: links to the real folders, rebuilt by every `make lint`.
 VIEW   := build/pkgview
 
-.PHONY: demo test install lint lint-imports pkgview clean
+.PHONY: demo test install lint lint-imports pkgview train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Retrain the answer model from ../shared (seeded; ~30 min on 2 cores) and install it into
+# index/answering/model/: docs/answer-model.md. torch & co. come from the optional `train` extra.
+train: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python bench/train_answerer.py --fold a --install
 
 pkgview:
 	mkdir -p $(VIEW)/newsqa

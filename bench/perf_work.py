@@ -27,8 +27,8 @@ from newsqa.index.retrieval.minilm import (  # noqa: E402
     TOKENIZER_PACKAGE,
     TOKENIZER_SHA256,
     MiniLMEmbedding,
-    _read_verified,
-    _tokenizer_file,
+    read_verified,
+    tokenizer_file,
 )
 from newsqa.index.service import QA  # noqa: E402
 from newsqa.index.store.records import embedding_text  # noqa: E402
@@ -54,7 +54,7 @@ def word_pieces() -> Callable[[list[str]], list[int]]:
     """MiniLM word-piece counts (with [CLS]/[SEP], truncated as the model sees them)."""
     from tokenizers import Tokenizer
 
-    raw = _read_verified(_tokenizer_file(), TOKENIZER_SHA256, TOKENIZER_PACKAGE)
+    raw = read_verified(tokenizer_file(), TOKENIZER_SHA256, TOKENIZER_PACKAGE)
     tokenizer = Tokenizer.from_str(raw.decode("utf-8"))
     tokenizer.enable_truncation(MAX_WORD_PIECES)
     tokenizer.no_padding()

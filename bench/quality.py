@@ -32,15 +32,21 @@ CACHE = RESULTS / "cache"
 SEED_QUESTIONS = SHARED / "eval" / "seed-questions.jsonl"
 SQUAD = SHARED / "data" / "squad-dev-v1.1.json"
 K = 5
-SETS = ("seed", "squad", "squad-hidden")
-HIDE_EVERY = 4  # squad-hidden leaves out every 4th SQuAD article (by title, sorted): 12 of 48
+PEOPLE_QUESTIONS = ROOT / "bench" / "sets" / "people.jsonl"
+SPLITS = SHARED / "data" / "squad-splits.json"
+SQUAD2 = SHARED / "data" / "squad2-train-articles.json"
+SETS = ("seed", "people", "squad", "squad-hidden", "squad-eval", "squad2-heldout")
+# Sets over the bundled corpus are small: every question, always.
+CORPUS_SETS = {"seed": SEED_QUESTIONS, "people": PEOPLE_QUESTIONS}
 COLUMNS = [
     ("hit@1", "hit@1"),
     (f"hit@{K}", f"hit@{K}"),
     ("answer_accuracy", "answer acc"),
+    ("short_answer_f1", "short F1"),
     ("abstained", "abstained"),
     ("abstention_precision", "abst P"),
     ("abstention_recall", "abst R"),
+    ("false_abstention", "false abst"),
     ("latency_ms_p50", "p50 ms"),
     ("latency_ms_p95", "p95 ms"),
 ]
@@ -79,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
 
     configure()
     for name in names:
-        source = SEED_QUESTIONS if name == "seed" else SQUAD
+        source = CORPUS_SETS.get(name, SQUAD)
         if not source.is_file():
             print(f"skipped {name}: {source} is absent")
             continue
-        sample = None if name == "seed" or args.all_questions else args.sample
+        # squad-eval and squad2-heldout take every question of their articles.
+        whole = name in CORPUS_SETS or name in ("squad-eval", "squad2-heldout") or args.all_questions
+        sample = None if whole else args.sample
         report, failures = run_set(name, source, sample, args.seed, args.rebuild)
         report["code"] = code
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -108,7 +116,9 @@ def run_set(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Index once, ask every system the same questions; the report and newsqa's failures."""
     from quality_baselines import Bm25Baseline, DenseBaseline, QuickstartBaseline
+    from quality_sets import eval_split, hide_articles, squad2_heldout
 
+    from newsqa.index.answering.reader import Reader
     from newsqa.index.config import Settings
     from newsqa.index.evaluation.metrics import metrics, run
     from newsqa.index.evaluation.sets import load, write_corpus
@@ -118,8 +128,13 @@ def run_set(
     load_before = os.getloadavg()
     evalset = load(source, sample=sample, seed=seed)
     if name == "squad-hidden":
-        evalset = hide_articles(evalset, HIDE_EVERY)
-    folder = CACHE / name
+        evalset = hide_articles(evalset)
+    elif name == "squad-eval":
+        evalset = eval_split(evalset, SPLITS)
+    elif name == "squad2-heldout":
+        evalset = squad2_heldout(evalset, SQUAD2, Reader().trained_on)
+    # The SQuAD sets that keep the whole corpus share one index.
+    folder = CACHE / ("squad" if name in ("squad-eval", "squad2-heldout") else name)
     corpus_dir = write_corpus(evalset.corpus, folder / "corpus") if evalset.corpus else ROOT / "corpus"
     embedder = make_embedder("minilm-int8")
     qa = QA(Settings(corpus_dir=corpus_dir, index_dir=folder / "newsqa"), embedder=embedder)
@@ -168,23 +183,6 @@ def run_set(
         "systems": results,
     }
     return report, failures(outcomes, as_retrieved)
-
-
-def hide_articles(evalset: Any, every: int) -> Any:
-    """The set with every `every`-th article (by title) left out of the corpus, its questions unanswerable.
-
-    A SQuAD file is `<title>/<paragraph>.txt`; a question whose article is absent must be abstained.
-    """
-    from newsqa.index.evaluation.sets import EvalSet
-
-    titles = sorted({name.split("/")[0] for name in evalset.corpus})
-    hidden = set(titles[::every])
-    corpus = {name: text for name, text in evalset.corpus.items() if name.split("/")[0] not in hidden}
-    questions = [
-        replace(q, unanswerable=True, answers=(), source=None) if q.source.split("/")[0] in hidden else q
-        for q in evalset.questions
-    ]
-    return EvalSet(f"{evalset.name} ({len(hidden)} of {len(titles)} articles hidden)", questions, corpus)
 
 
 def retrieved_citations(answer: Any) -> list[Any]:

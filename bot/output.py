@@ -22,7 +22,8 @@ def print_answer(answer: Answer) -> None:
             "Not in my sources: the indexed articles do not answer this. Try rephrasing, or add articles."
         )
         return
-    click.echo(answer.answer)
+    lead = answer.lead  # the short answer, in bold on a terminal
+    click.echo(click.style(lead, bold=True) + answer.answer[len(lead) :])
     click.echo("")
     click.echo("Sources:")
     for i, c in enumerate(answer.citations):

@@ -5,6 +5,7 @@
     ├── QuestionError        the question itself cannot be answered (empty, too long)
     ├── CorpusError          the corpus folder is missing or unreadable
     ├── EmbeddingError       the embedding model cannot be loaded or run
+    ├── AnswerModelError     the answer model (the trained reader) cannot be loaded or run
     ├── IndexNotFoundError   no index has been built yet
     ├── IndexCorruptError    the index on disk cannot be read
     ├── StoreUnavailableError the Chroma server cannot be reached
@@ -46,6 +47,10 @@ class CorpusError(NewsqaError):
 
 class EmbeddingError(NewsqaError):
     """The embedding model cannot be loaded or run."""
+
+
+class AnswerModelError(NewsqaError):
+    """The answer model (the trained reader) is missing, corrupt or cannot be run."""
 
 
 class IndexNotFoundError(NewsqaError):

