@@ -138,6 +138,17 @@ def swapped_name(question: str, context: str, names: list[str], rng) -> str | No
     return question.replace(old, new, 1)
 
 
+def paragraphs(titles, articles, squad2):
+    """The articles' paragraph texts (SQuAD 2.0's copy where there is one) and (title, number) of each."""
+    paras, owner = [], []
+    for t in titles:
+        src = squad2.get(t, articles[t])
+        for i, p in enumerate(src["paragraphs"]):
+            paras.append(p["context"])
+            owner.append((t, i))
+    return paras, owner
+
+
 def build_examples(tok, titles, articles, squad2, rng, neg_rate: float, swap_rate: float = 0.0):
     """Training examples: answer windows, SQuAD 2.0 impossible windows, BM25 hard negatives,
     and (`swap_rate`) questions whose name was swapped for one their paragraph never mentions."""
@@ -145,12 +156,7 @@ def build_examples(tok, titles, articles, squad2, rng, neg_rate: float, swap_rat
         {m.group(0) for t in titles for p in articles[t]["paragraphs"] for qa in p["qas"]
          for m in _NAME.finditer(qa["question"])}
     )
-    paras, owner = [], []
-    for t in titles:
-        src = squad2.get(t, articles[t])
-        for i, p in enumerate(src["paragraphs"]):
-            paras.append(p["context"])
-            owner.append((t, i))
+    paras, owner = paragraphs(titles, articles, squad2)
     index = {o: n for n, o in enumerate(owner)}
     bm = Bm25(paras)
     examples = []
@@ -298,12 +304,7 @@ def runtime_reader(model_dir: Path, calibration: dict[str, float] | None = None)
 
 def simulate(reader, titles, articles, squad2, hide_gold: bool, k: int = 4):
     """Each question against its gold paragraph plus BM25 neighbours (or, hidden, neighbours only)."""
-    paras, owner = [], []
-    for t in titles:
-        src = squad2.get(t, articles[t])
-        for i, p in enumerate(src["paragraphs"]):
-            paras.append(p["context"])
-            owner.append((t, i))
+    paras, owner = paragraphs(titles, articles, squad2)
     bm = Bm25(paras)
     rows = []
     for t in titles:
