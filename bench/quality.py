@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--failures", action="store_true", help="dump newsqa's wrong answers as JSONL")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes from scratch")
     parser.add_argument("--table", action="store_true", help="print the tables of the last run and exit")
+    parser.add_argument(
+        "--answerer", choices=["rules", "model"], default="rules", help="newsqa's answerer (ANSWERER)"
+    )
     args = parser.parse_args(argv)
     names = list(SETS) if args.set == "all" else [args.set]
     if args.table:
@@ -92,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         # squad-eval and squad2-heldout take every question of their articles.
         whole = name in CORPUS_SETS or name in ("squad-eval", "squad2-heldout") or args.all_questions
         sample = None if whole else args.sample
-        report, failures = run_set(name, source, sample, args.seed, args.rebuild)
+        report, failures = run_set(name, source, sample, args.seed, args.rebuild, args.answerer)
         report["code"] = code
+        report["answerer"] = args.answerer
         RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"quality-{name}.json"
+        out = RESULTS / f"quality-{name}{'' if args.answerer == 'rules' else '-model'}.json"
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(table(report))
         print(f"wrote {out.relative_to(ROOT)}")
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_set(
-    name: str, source: Path, sample: int | None, seed: int, rebuild: bool
+    name: str, source: Path, sample: int | None, seed: int, rebuild: bool, answerer: str = "rules"
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Index once, ask every system the same questions; the report and newsqa's failures."""
     from quality_baselines import Bm25Baseline, DenseBaseline, QuickstartBaseline
@@ -137,7 +141,8 @@ def run_set(
     folder = CACHE / ("squad" if name in ("squad-eval", "squad2-heldout") else name)
     corpus_dir = write_corpus(evalset.corpus, folder / "corpus") if evalset.corpus else ROOT / "corpus"
     embedder = make_embedder("minilm-int8")
-    qa = QA(Settings(corpus_dir=corpus_dir, index_dir=folder / "newsqa"), embedder=embedder)
+    settings = Settings(corpus_dir=corpus_dir, index_dir=folder / "newsqa", answerer=answerer)
+    qa = QA(settings, embedder=embedder)
     note(f"[{name}] newsqa: indexing {corpus_dir.relative_to(ROOT)} (incremental)…")
     summary = qa.reindex(rebuild=rebuild)
     note(f"[{name}] newsqa: {summary.chunks} chunks, {summary.embedded} embedded in {summary.seconds:.0f} s")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(default=None, validate_default=True)
     embed_api_key: str | None = Field(default=None, repr=False)
     top_k: int = 3
+    answerer: Literal["rules", "model"] = "rules"
     chunk_tokens: int = 200
     chunk_overlap: int = Field(default=30, validate_default=True)
     max_question_chars: int = 2000

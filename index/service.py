@@ -9,9 +9,9 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
-from newsqa.index.answering.answer import extract, with_further_sources
+from newsqa.index.answering import learned
+from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
 from newsqa.index.answering.conversation import Conversations
-from newsqa.index.answering.coverage import passage_coverage
 from newsqa.index.answering.question import analyse, tidy
 from newsqa.index.answering.reader import Reader
 from newsqa.index.config import Settings
@@ -117,7 +117,8 @@ class QA:
             try:
                 if load is not None:
                     load()
-                self.reader.load()
+                if self.settings.answerer == "model":
+                    self.reader.load()
             except (EmbeddingError, AnswerModelError):
                 log.debug("model preload failed; the question will load it again", exc_info=True)
 
@@ -189,7 +190,10 @@ class QA:
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         passages = rerank(found.passages, coverage)[: max(top, RANKED)]
         t_retrieve = time.perf_counter()
-        result = extract(question_info, passages, self.reader, snapshot.article_text)
+        if self.settings.answerer == "model":
+            result = learned.extract(question_info, passages, self.reader, snapshot.article_text)
+        else:
+            result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
         answer = Answer(
             question=asked,
@@ -208,7 +212,7 @@ class QA:
         )
         if condensed:
             answer.timings_ms["condense"] = (t_resolved - started) * 1000
-        # The reader decides abstention: nothing read answers, no LLM call.
+        # The answerer decides abstention: nothing found that answers, no LLM call.
         if not result.abstained and self.llm is not None:
             answer = yield from self._with_llm(answer, resolved, result, passages, k, stream)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000

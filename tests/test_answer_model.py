@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from newsqa.index.answering import reader as reader_module
-from newsqa.index.answering.answer import MAX_ANSWER_CHARS, compose, quote
+from newsqa.index.answering.answer import MAX_ANSWER_CHARS
+from newsqa.index.answering.learned import compose, quote
 from newsqa.index.answering.question import tidy
 from newsqa.index.answering.reader import MODEL_DIR, MODEL_SHA256, Reader, Reading, windows
+from newsqa.index.config import Settings
 from newsqa.index.errors import AnswerModelError
 from newsqa.index.service import QA
 
@@ -20,6 +22,23 @@ TROOPS = (
     "The talks began in July. Presently, there are roughly 2,500 U.S. troops stationed in Iraq, "
     "tasked with advising and training Iraqi forces. The mission may end next year."
 )
+
+
+@pytest.fixture(scope="module")
+def model_qa(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> QA:
+    """The seed corpus answered by the trained reader (ANSWERER=model)."""
+    base = tmp_path_factory.mktemp("model")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "corpus", base / "corpus")
+    qa = QA(
+        Settings(corpus_dir=base / "corpus", index_dir=base / "index", answerer="model"), embedder=embedder
+    )
+    qa.reindex()
+    return qa
+
+
+def test_the_rules_stay_the_default_and_answer_without_a_short_answer(seed_qa: QA):
+    data = seed_qa.ask("How many US troops are in Iraq?").to_json()
+    assert "2,500" in data["answer"] and data["short_answer"] is None
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +90,13 @@ def test_a_damaged_calibration_file_is_refused(tmp_path: Path, content: str):
 
 
 def test_a_damaged_model_makes_ask_fail_with_the_models_error(
-    seed_qa: QA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    model_qa: QA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     folder = _damaged_copy(tmp_path)
     (folder / "reader.onnx").write_bytes(b"not a model")
-    monkeypatch.setattr(seed_qa, "reader", Reader(folder))
+    monkeypatch.setattr(model_qa, "reader", Reader(folder))
     with pytest.raises(AnswerModelError, match="reader.onnx"):
-        seed_qa.ask("How many US troops are in Iraq?")
+        model_qa.ask("How many US troops are in Iraq?")
 
 
 def test_windows_cover_a_long_passage_and_map_tokens_back_to_its_text(reader: Reader):
@@ -150,12 +169,12 @@ def test_questions_are_read_the_way_people_type_them(typed: str, read: str):
     assert tidy(typed) == read
 
 
-def test_json_has_a_short_answer_inside_the_answer_and_null_when_abstained(seed_qa: QA):
-    data = seed_qa.ask("How many US troops are in Iraq?").to_json()
+def test_json_has_a_short_answer_inside_the_answer_and_null_when_abstained(model_qa: QA):
+    data = model_qa.ask("How many US troops are in Iraq?").to_json()
     assert isinstance(data["short_answer"], str) and data["short_answer"]
     assert "2,500" in data["short_answer"]
     assert data["answer"].startswith(data["short_answer"][0].upper() + data["short_answer"][1:])
-    abstained = seed_qa.ask("What is the best recipe for chocolate cake?").to_json()
+    abstained = model_qa.ask("What is the best recipe for chocolate cake?").to_json()
     assert abstained["abstained"] and abstained["short_answer"] is None
 
 
@@ -178,7 +197,7 @@ def test_json_has_a_short_answer_inside_the_answer_and_null_when_abstained(seed_
         ("https://example.com/x which news agency reported what lavrentyev said", "TASS"),
     ],
 )
-def test_questions_typed_informally_are_still_answered(seed_qa: QA, question: str, expected: str):
-    answer = seed_qa.ask(question)
+def test_questions_typed_informally_are_still_answered(model_qa: QA, question: str, expected: str):
+    answer = model_qa.ask(question)
     assert not answer.abstained
     assert expected in answer.answer

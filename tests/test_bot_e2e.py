@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -198,7 +197,7 @@ def test_answer_over_4096_characters_is_split_with_buttons_on_the_last_part(emul
     parts = emulator.sent(16)
     assert len(parts) >= 2 and sum(len(p["text"]) for p in parts) > 4096
     assert all(len(p["text"]) <= 4096 for p in parts)  # the emulator also refuses longer ones
-    assert re.search(r"1\d\d passengers", parts[0]["text"])  # a ferry's count
+    assert "117 passengers" in parts[0]["text"]
     assert [("reply_markup" in p) for p in parts] == [False] * (len(parts) - 1) + [True]
 
 

@@ -274,8 +274,7 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
         == {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"}
     )
     assert data["answer"].startswith("Roughly 2,500 U.S. troops") and "llm" in data["timings_ms"]
-    assert fallback["answer"].startswith("2,500 [1]")
-    assert "Presently, there are roughly 2,500" in fallback["answer"]
+    assert fallback["answer"].startswith("Presently, there are roughly 2,500")
     assert "answering extractively" in caplog.text and KEY not in caplog.text + failed.output
 
 
@@ -328,7 +327,7 @@ def test_verification_unit_cases():
     from newsqa.index.text.numbers import numbers
 
     spelt = "three ferries, 2,500 troops and hundreds of 4.0 boats"
-    assert numbers(spelt) == {"3", "2500", "hundred", "4"}
+    assert numbers(spelt, quantities_only=False, as_digits=True) == {"3", "2500", "hundred", "4"}
     sources = {
         1: "Ferries\nThe Zanzibar Ferry Company said three new ferries will join in March.",
         2: "Tugs\nTwo tugboats will join the fleet, officials said.",

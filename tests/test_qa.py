@@ -33,10 +33,7 @@ def test_troops_in_iraq_is_answered_with_2500_and_every_agreeing_source_cited(se
         # Names the corpus knows, questions it does not answer: no borrowed figure, no guess.
         "How many troops does Russia have in Syria?",
         "How many US troops are in Syria?",
-        pytest.param(
-            "How many Iraqi soldiers died in 2024?",
-            marks=pytest.mark.xfail(strict=True, reason="known miss of the reader model: answers 2,500"),
-        ),
+        "How many Iraqi soldiers died in 2024?",
         "What is the population of Iraq?",
         "What did Lavrentyev say about Turkey?",
         "Who won the Iraqi election?",

@@ -1,4 +1,5 @@
-"""A question as people type it, tidied for retrieval and the reader, and its content terms and names."""
+"""What a question asks for (its expected answer type, content terms and key names), and a question as
+people type it, tidied for retrieval and answering."""
 
 from __future__ import annotations
 
@@ -77,8 +78,43 @@ def tidy(question: str) -> str:
 @dataclass(frozen=True)
 class Question:
     text: str
+    kind: str  # "number", "date", "person", "place", "reason", "role", "any"
     terms: tuple[str, ...]  # content stems, question words removed
     entities: tuple[str, ...]  # lower-cased key names as written ("iraq", "sean parnell")
+
+
+# "When rock folds, what does it create?": a leading "when" sets the scene, the later word asks.
+# "When did…" asks the time; "…take when seen from outside?" does not: an auxiliary right after
+# "when", or "when" last, makes it the question word.
+_AUXILIARIES = "did|do|does|is|was|are|were|has|have|had|will|would|can|could|should|shall|might|must"
+_SCENE_THEN_ASK = re.compile(
+    rf"^(?:when|if|while|once)\s+(?!(?:{_AUXILIARIES})\b).*?\b(what|which|who|whom|whose|where|how)\b(.*)$"
+)
+
+
+def question_kind(text: str) -> str:
+    low = text.lower().strip()
+    scene = _SCENE_THEN_ASK.match(low)
+    if scene:
+        low = scene.group(1) + scene.group(2)
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|amount)\b", low):
+        return "number"
+    if re.search(r"\bhow old\b", low):
+        return "number"
+    asks_when = rf"\bwhen (?:{_AUXILIARIES})\b|\bwhen\W*$"
+    if re.search(rf"{asks_when}|\bwhat (year|date|day|month|time)\b|\bwhich (year|month|day)\b", low):
+        return "date"
+    if re.search(r"\bwho(m|se)?\b", low):
+        return "person"
+    if re.search(r"\bwhere\b", low):
+        return "place"
+    if re.search(r"\bwhy\b", low):
+        return "reason"
+    if re.search(
+        r"\bwhat (is|was|are|were|will be) (the )?(main )?(role|purpose|job|mission|task|function)s?\b", low
+    ):
+        return "role"
+    return "any"
 
 
 # Phrases that frame a question rather than name its subject.
@@ -90,4 +126,4 @@ _FRAMES = re.compile(
 
 def analyse(text: str) -> Question:
     terms = tuple(t for t in stems(_FRAMES.sub(" ", text)) if t not in QUESTION_STEMS)
-    return Question(text=text, terms=terms, entities=entities(text))
+    return Question(text=text, kind=question_kind(text), terms=terms, entities=entities(text))

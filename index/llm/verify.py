@@ -40,6 +40,11 @@ class Verified:
         return self.kept > 0 and not self.dropped
 
 
+def _numbers(text: str) -> frozenset[str]:
+    """Numbers spelt one way ("three" → "3"), every one kept: a claim may spell its source's otherwise."""
+    return numbers(text, quantities_only=False, as_digits=True)
+
+
 def markers(sentence: str) -> list[int]:
     """The source numbers a sentence cites, in order."""
     return [int(n) for m in MARKER.finditer(sentence) for n in re.split(r"\s*[,;]\s*", m.group(1))]
@@ -69,7 +74,7 @@ def check(sentence: str, sources: Mapping[int, str]) -> str | None:
         return f"cites [{unknown[0]}], which was not given"
     claim = MARKER.sub("", sentence).strip()
     support = "\n".join(sources[n] for n in dict.fromkeys(cited))
-    missing_numbers = numbers(claim) - numbers(support)
+    missing_numbers = _numbers(claim) - _numbers(support)
     if missing_numbers:
         return f"the number {sorted(missing_numbers)[0]} is not in the cited source"
     support_lower = normalise(support).lower()

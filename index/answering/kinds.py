@@ -1,0 +1,39 @@
+"""What a sentence holds: a quantity, a date, a name, a role or a reason (the kinds a question asks for)."""
+
+from __future__ import annotations
+
+import re
+
+from newsqa.index.answering.question import Question
+from newsqa.index.text.names import NAME, mentions
+from newsqa.index.text.normalise import fold
+from newsqa.index.text.numbers import DATE, numbers
+
+YEAR = re.compile(r"(1[6-9]|20)\d\d")  # "until 2026" is a date, not a count
+ROLE_CUES = re.compile(
+    r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
+    r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",
+    re.IGNORECASE,
+)
+
+
+def holds_kind(kind: str, sentence: str, question: Question) -> bool:
+    """Whether the sentence holds the kind of thing asked for: a new number, a date, a name…"""
+    if kind == "number":
+        return bool({n for n in numbers(sentence) if not YEAR.fullmatch(n)} - numbers(question.text))
+    if kind == "date":
+        return bool(DATE.search(sentence))
+    if kind in ("person", "place"):
+        asked = fold(question.text)
+        return any(
+            not mentions(asked, m.group(0).lower())
+            for m in NAME.finditer(sentence)
+            if m.start() > 0 or " " in m.group(0)  # a lone capitalised first word is just the start
+        )
+    if kind == "role":
+        return bool(ROLE_CUES.search(sentence))
+    if kind == "reason":
+        return bool(
+            re.search(r"\b(because|due to|since|after|so that|in order to|amid|as)\b", sentence, re.I)
+        )
+    return True
