@@ -9,11 +9,9 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
-from newsqa.index.answering import learned
 from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
 from newsqa.index.answering.conversation import Conversations
 from newsqa.index.answering.question import analyse, tidy
-from newsqa.index.answering.reader import Reader
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
@@ -69,7 +67,12 @@ class QA:
         self._reindex_lock = threading.Lock()
         self.conversations = Conversations()
         self._llm: Any = None
-        self.reader = Reader()
+        # The trained reader (ANSWERER=model) is imported and built only when asked for.
+        self.reader: Any = None
+        if settings.answerer == "model":
+            from newsqa.index.answering.reader import Reader
+
+            self.reader = Reader()
         self.last_reindex: ReindexSummary | None = None
 
     # -- wiring ------------------------------------------------------------------------------
@@ -117,7 +120,7 @@ class QA:
             try:
                 if load is not None:
                     load()
-                if self.settings.answerer == "model":
+                if self.reader is not None:
                     self.reader.load()
             except (EmbeddingError, AnswerModelError):
                 log.debug("model preload failed; the question will load it again", exc_info=True)
@@ -190,7 +193,9 @@ class QA:
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         passages = rerank(found.passages, coverage)[: max(top, RANKED)]
         t_retrieve = time.perf_counter()
-        if self.settings.answerer == "model":
+        if self.reader is not None:
+            from newsqa.index.answering import learned
+
             result = learned.extract(question_info, passages, self.reader, snapshot.article_text)
         else:
             result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)

@@ -70,7 +70,6 @@ class Extract:
     citations: list[Citation]
     quotes: list[str]  # per citation, the sentences quoted from it
     short_answer: str | None = None  # the learned answerer's span (ANSWERER=model)
-    p_no_answer: float | None = None  # the learned answerer's probability that nothing read answers
 
 
 def _covered(question: Question, idf: dict[str, float], text_stems: frozenset[str] | set[str]) -> float:

@@ -43,7 +43,7 @@ def extract(
     best, passage = found[0]
     p_none = reader.p_no_answer(best.margin)
     if p_none >= reader.threshold:
-        return Extract("", True, [], [], None, round(p_none, 4))
+        return Extract("", True, [], [])
     span = passage.chunk.text[best.start : best.end].strip()
     quoted = [(passage, quote(passage.chunk.text, best))]
     # Other articles whose own best span is the same answer are cited beside the best passage.
@@ -64,7 +64,7 @@ def extract(
     # A span that is nearly the whole sentence is not repeated before it.
     lead = short if short and len(short) < 0.8 * len(sentence) else None
     answer = compose(lead, sentence, len(citations))
-    return Extract(answer, False, citations, [q for _, q in quoted], short, round(p_none, 4))
+    return Extract(answer, False, citations, [q for _, q in quoted], short)
 
 
 def quote(text: str, reading: Reading) -> str:
