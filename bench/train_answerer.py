@@ -452,12 +452,17 @@ def install(out: Path, log) -> None:
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     for name in ("reader.onnx", "reader.json"):
         shutil.copyfile(out / name, MODEL_DIR / name)
-    digest = hashlib.sha256((MODEL_DIR / "reader.onnx").read_bytes()).hexdigest()
-    source = ROOT / "index" / "answering" / "reader.py"
-    pin = f'MODEL_SHA256 = "{digest}"'
-    text = re.sub(r'^MODEL_SHA256 = "[0-9a-f]*"', pin, source.read_text(), flags=re.M)
-    source.write_text(text)
+    digest = pin("MODEL_SHA256", MODEL_DIR / "reader.onnx")
     log(f"installed into {MODEL_DIR} (sha256 {digest})")
+
+
+def pin(constant: str, path: Path) -> str:
+    """Pin `path`'s sha256 as `constant` in index/answering/reader.py; the digest."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    source = ROOT / "index" / "answering" / "reader.py"
+    text = re.sub(rf'^{constant} = "[0-9a-f]*"', f'{constant} = "{digest}"', source.read_text(), flags=re.M)
+    source.write_text(text)
+    return digest
 
 
 if __name__ == "__main__":

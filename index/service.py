@@ -11,7 +11,7 @@ from typing import Any
 
 from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
 from newsqa.index.answering.conversation import Conversations
-from newsqa.index.answering.question import analyse, tidy
+from newsqa.index.answering.question import Question, analyse, tidy
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
@@ -25,7 +25,7 @@ from newsqa.index.retrieval.hybrid import rerank, retrieve
 from newsqa.index.store.locks import exclusive_reindex
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.types import Answer, Progress, ReindexSummary
+from newsqa.index.types import Answer, Passage, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
 
@@ -187,16 +187,14 @@ class QA:
         t_open = time.perf_counter()
         embedding = self.embedder.get_query_embedding(resolved)
         t_embed = time.perf_counter()
-        top = k or self.settings.top_k
-        found = retrieve(snapshot, self.store, embedding, resolved, POOL, CANDIDATES)
-        question_info = analyse(resolved)
-        coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
-        passages = rerank(found.passages, coverage)[: max(top, RANKED)]
+        question_info, passages = self._passages(snapshot, embedding, resolved, k)
         t_retrieve = time.perf_counter()
         if self.reader is not None:
             from newsqa.index.answering import learned
 
-            result = learned.extract(question_info, passages, self.reader, snapshot.article_text)
+            result = learned.extract(
+                question_info, passages, self.reader, snapshot.article_text, snapshot.lexical
+            )
         else:
             result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
@@ -248,6 +246,21 @@ class QA:
             mode="llm",
             verified=written.verified,
         )
+
+    def passages(self, question: str) -> tuple[Question, list[Passage], Snapshot]:
+        """What the answerer reads for `question` (as asked, no chat context): its analysis, the
+        reranked passages and the snapshot they come from. For bench/fit_chooser.py."""
+        snapshot = self.snapshot()
+        embedding = self.embedder.get_query_embedding(question)
+        return (*self._passages(snapshot, embedding, question, None), snapshot)
+
+    def _passages(
+        self, snapshot: Snapshot, embedding: list[float], question: str, k: int | None
+    ) -> tuple[Question, list[Passage]]:
+        found = retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES)
+        question_info = analyse(question)
+        coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
+        return question_info, rerank(found.passages, coverage)[: max(k or self.settings.top_k, RANKED)]
 
     def reindex(
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None

@@ -115,6 +115,15 @@ def grounded(question: Question, scope_folded: str) -> bool:
     return not missing or (len(question.entities) >= 3 and len(missing) == 1)
 
 
+def holds_asked(question: Question, passage: Passage) -> bool:
+    """A passage that itself names what the question names and has a sentence holding the kind asked
+    for: what a "how many"/"when" question (STRICT_KINDS) may be answered from."""
+    text = passage.chunk.text
+    return grounded(question, fold(f"{passage.chunk.title}\n{text}")) and any(
+        holds_kind(question.kind, s, question) for s in cached_sentences(text)
+    )
+
+
 def candidates(question: Question, passages: list[Passage], idf: dict[str, float]) -> list[Candidate]:
     """Every sentence of the first passages, scored, best first; `idf` from term_weights()."""
     found: list[Candidate] = []

@@ -17,12 +17,15 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from newsqa.index.errors import AnswerModelError
 from newsqa.index.retrieval.minilm import TOKENIZER_PACKAGE, TOKENIZER_SHA256, read_verified, tokenizer_file
+
+if TYPE_CHECKING:
+    from newsqa.index.answering.chooser import Chooser
 
 CLS, SEP = 101, 102
 MAX_LEN = 192  # word pieces in a window, question included (as trained)
@@ -32,6 +35,8 @@ MAX_SPAN_TOKENS = 30
 TOP_TOKENS = 20  # start and end candidates tried per window
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_SHA256 = "2c1bee8732fadb24fcc96111dd20de2ca8638b0977d0af90a73bf140b5b0cf9e"
+# chooser.json, written by bench/fit_chooser.py --install
+CHOOSER_SHA256 = "358ca1a472199b478e05ef7f78688cd0ae81b90cf2234dc5894d5988942a4f6d"
 _FIX = "the file ships with newsqa: restore it (git checkout index/answering/model) or reinstall newsqa"
 
 
@@ -93,9 +98,13 @@ def best_span(start: np.ndarray, end: np.ndarray, window: Window) -> tuple[float
 class Reader:
     """The exported reader on onnxruntime; loads on first use. Thread-safe once loaded."""
 
-    def __init__(self, model_dir: Path = MODEL_DIR, sha256: str = MODEL_SHA256) -> None:
+    def __init__(
+        self, model_dir: Path = MODEL_DIR, sha256: str = MODEL_SHA256, chooser_sha256: str = CHOOSER_SHA256
+    ) -> None:
         self.model_dir = model_dir
         self.sha256 = sha256
+        self.chooser_sha256 = chooser_sha256
+        self._chooser: Any = None
         self._session: Any = None
         self._tokenizer: Any = None
         self._calibration: dict[str, float] = {}
@@ -130,6 +139,17 @@ class Reader:
                 raise AnswerModelError(f"onnxruntime cannot load the answer model: {exc}; {_FIX}") from None
             self._tokenizer, self._meta, self._calibration = tokenizer, meta, calibration
             self._session = session  # published last: load() is done once it is set
+
+    @property
+    def chooser(self) -> Chooser:
+        """The chooser fitted on this reader's readings (chooser.py), checked by its pinned sha256."""
+        if self._chooser is None:
+            from newsqa.index.answering.chooser import Chooser
+
+            path = self.model_dir / "chooser.json"
+            data = read_verified(path, self.chooser_sha256, "newsqa", fix=_FIX, error=AnswerModelError)
+            self._chooser = Chooser.from_bytes(data, path)
+        return self._chooser
 
     @property
     def trained_on(self) -> list[str]:
