@@ -7,9 +7,8 @@ import re
 from newsqa.index.answering.question import Question
 from newsqa.index.text.names import NAME, mentions
 from newsqa.index.text.normalise import fold
-from newsqa.index.text.numbers import DATE, numbers
+from newsqa.index.text.numbers import DATE, YEAR, numbers
 
-YEAR = re.compile(r"(1[6-9]|20)\d\d")  # "until 2026" is a date, not a count
 ROLE_CUES = re.compile(
     r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
     r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",

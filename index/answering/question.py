@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from newsqa.index.text.names import entities
+from newsqa.index.text.numbers import YEAR
 from newsqa.index.text.terms import stems
 
 # Words that shape a question but are not its subject.
@@ -126,4 +127,6 @@ _FRAMES = re.compile(
 
 def analyse(text: str) -> Question:
     terms = tuple(t for t in stems(_FRAMES.sub(" ", text)) if t not in QUESTION_STEMS)
-    return Question(text=text, kind=question_kind(text), terms=terms, entities=entities(text))
+    # A year the question names is a key name too: "…attacks in 2022?" is not answered by 2023's.
+    years = tuple(y for y in dict.fromkeys(YEAR.findall(text)))
+    return Question(text=text, kind=question_kind(text), terms=terms, entities=entities(text) + years)
