@@ -9,6 +9,8 @@ from newsqa.index.text.names import NAME, mentions
 from newsqa.index.text.normalise import fold
 from newsqa.index.text.numbers import DATE, YEAR, numbers
 
+# "how much of the territory?" is answered by a share, not only by digits: "a third of the territory".
+SHARE = re.compile(r"\b(?:a|one|two|three)[ -](?:half|third|quarter|fifth|tenth)s?\b|\bhalf\b", re.IGNORECASE)
 ROLE_CUES = re.compile(
     r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
     r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",
@@ -19,7 +21,8 @@ ROLE_CUES = re.compile(
 def holds_kind(kind: str, sentence: str, question: Question) -> bool:
     """Whether the sentence holds the kind of thing asked for: a new number, a date, a name…"""
     if kind == "number":
-        return bool({n for n in numbers(sentence) if not YEAR.fullmatch(n)} - numbers(question.text))
+        new = {n for n in numbers(sentence) if not YEAR.fullmatch(n)} - numbers(question.text)
+        return bool(new) or bool(SHARE.search(sentence) and not SHARE.search(question.text))
     if kind == "date":
         return bool(DATE.search(sentence))
     if kind in ("person", "place"):
