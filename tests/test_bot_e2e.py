@@ -123,6 +123,36 @@ def test_follow_up_is_answered_in_the_context_of_the_previous_question(emulator,
     assert replies[1].params["text"] == in_context != out_of_context
 
 
+def test_new_starts_a_new_conversation(emulator, start_bot):
+    start_bot()
+    for text in ("how many US troops are in Iraq?", "and in germany?", "/new", "and in germany?"):
+        emulator.send(text, user=17)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 17, count=4))
+    assert "Reading it as: How many US troops are in Germany?" in replies[1]
+    assert "New conversation" in replies[2]
+    assert "Reading it as" not in replies[3]  # nothing to follow up on any more
+
+
+def test_group_keeps_a_context_per_user_and_follows_reply_threads(emulator, start_bot):
+    start_bot()
+    group = -100600
+    emulator.send("@newsqa_test_bot how many US troops are in Iraq?", user=31, chat=group)
+    emulator.send("@newsqa_test_bot Who is Lloyd Austin?", user=32, chat=group)
+    emulator.send("@newsqa_test_bot and in germany?", user=31, chat=group)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group, count=3))
+    assert "Defense Secretary" in replies[1]
+    # User 31's follow-up continues their own question, not the one user 32 asked in between.
+    assert "Reading it as: How many US troops are in Germany?" in replies[2]
+    austin = next(m for m in emulator.sent(group) if "Defense Secretary" in m["text"])
+    emulator.send("what did he say about the transition?", user=33, chat=group, reply_to=austin)
+    emulator.send("@newsqa_test_bot what did he say about the transition?", user=33, chat=group)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group, count=5))
+    # A reply to the bot's answer continues that answer's conversation, whoever replies.
+    assert "Reading it as: What did Lloyd Austin say about the transition?" in replies[3]
+    assert "capabilities of the Iraqi defense forces" in replies[3]
+    assert "Reading it as" not in replies[4]  # user 33's own conversation is new
+
+
 def test_unanswerable_question_says_so_and_suggests_rephrasing(emulator, start_bot):
     start_bot()
     emulator.send("What is the capital of Peru?", user=13)
@@ -153,7 +183,7 @@ def test_commands_are_registered_for_everyone_and_admins(emulator, start_bot):
     start_bot()
     calls = emulator.wait_for("setMyCommands", count=2)
     public = [c["command"] for c in calls[0].params["commands"]]
-    assert set(public) == {"start", "help", "ask", "sources"}
+    assert set(public) == {"start", "help", "ask", "new", "sources"}
     assert calls[1].params["scope"] == {"type": "chat", "chat_id": ADMIN}
     assert {"reindex", "stats"} <= {c["command"] for c in calls[1].params["commands"]}
 
