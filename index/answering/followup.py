@@ -45,7 +45,7 @@ _OPENER = re.compile(
     r"(?:(?:and\s+)?(?:what|how)\s+about|what\s+of|same\s+(?:question\s+)?for|and)?\b[\s,]*",
     re.IGNORECASE,
 )
-_WH = r"since when|until when|for how long|how long|how come|how so|why not|why so|why|when|where|how|who"
+_WH = r"since when|until when|by when|till when|for how long|how often|where else|who else|how long|how come|how so|why not|why so|why|when|where|how|who"
 _SUBJECTLESS = re.compile(
     rf"^({_WH})(?:\s+(?:is|was|did|does)\s+that(?:\s+happen(?:ed)?)?|\s+exactly|\s+then|\s+though|\s+again)?$",
     re.IGNORECASE,
@@ -55,6 +55,7 @@ _STARTS_QUESTION = re.compile(
     r"would|can|could|should|tell|give|list|explain|describe)\b",
     re.IGNORECASE,
 )
+_FILLER = re.compile(r"(?:[\s,]+(?:again|too|as well|instead|then|now|please|pls))+$", re.IGNORECASE)
 _NOT_A_FRAGMENT = re.compile(r"^(?:thanks?|thank you|ok|okay|cool|great|nice|yes|no|hi|hello|bye)\W*$", re.I)
 _PREPOSITIONS = "in|at|for|about|on|with|from|of|to|during|after|before|by|against|under|inside|near"
 _YEAR_SHIFT = re.compile(
@@ -80,7 +81,7 @@ def resolve(message: str, turns: Sequence[Turn]) -> str | None:
         return None
     text = " ".join(message.split()).strip()
     body = _OPENER.sub("", text, count=1).strip()
-    bare = body.rstrip("?!. ").strip()
+    bare = _FILLER.sub("", body.rstrip("?!. ")).strip()
     if not bare or _NOT_A_FRAGMENT.match(bare):
         return None
     last = turns[-1].question
@@ -281,10 +282,20 @@ def _person(turn: Turn) -> str | None:
 
 
 def _group(turn: Turn) -> str | None:
+    if question_kind(turn.question) == "person":  # "who launched the attacks?" → "they": the answer's
+        asked = title_words(turn.question)
+        given = [p for p, is_plural in noun_phrases(_strip_markers(turn.answer)) if is_plural]
+        new = [p for p in given if not title_words(p) & asked]
+        if new:
+            return new[0]
     plural = [p for p, is_plural in noun_phrases(turn.question) if is_plural]
     if plural:
         return plural[0]
     return _thing(turn)
+
+
+def _strip_markers(answer: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", answer)
 
 
 def _thing(turn: Turn) -> str | None:

@@ -11,6 +11,11 @@ from newsqa.index.text.numbers import DATE, YEAR, numbers
 
 # "how much of the territory?" is answered by a share, not only by digits: "a third of the territory".
 SHARE = re.compile(r"\b(?:a|one|two|three)[ -](?:half|third|quarter|fifth|tenth)s?\b|\bhalf\b", re.IGNORECASE)
+REASON_CUES = re.compile(
+    r"\b(because|due to|since|after|so that|in order to|amid|as|driven by|prompted|motivated|"
+    r"in response to|result of|justification|justif\w+|reasons?)\b",
+    re.IGNORECASE,
+)
 ROLE_CUES = re.compile(
     r"\b(tasked|task of|responsib\w*|charged with|in charge|advis\w*|train\w*|assist\w*|support\w*|"
     r"protect\w*|ensur\w*|serv\w* as|used (as|to|for)|aim\w* to|help\w*|to (lead|guide|secure|defend))\b",
@@ -35,7 +40,5 @@ def holds_kind(kind: str, sentence: str, question: Question) -> bool:
     if kind == "role":
         return bool(ROLE_CUES.search(sentence))
     if kind == "reason":
-        return bool(
-            re.search(r"\b(because|due to|since|after|so that|in order to|amid|as)\b", sentence, re.I)
-        )
+        return bool(REASON_CUES.search(sentence))
     return True

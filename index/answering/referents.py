@@ -74,6 +74,10 @@ _NOT_PERSON = frozenset(
     september october november december monday tuesday wednesday thursday friday saturday sunday
     god previous next more article details what happened whats""".split()
 )
+_FUNCTION_WORDS = frozenset(
+    "as and but or so in on at by for from with after before when while if since although though "
+    "then also yet still thus here there where who what which".split()
+)
 _SPEECH = re.compile(
     r"^\s*(?:['’]s\b|(?:has |had |have |also |then )?(?:said|says|stated|told|added|announced|"
     r"emphasized|emphasised|clarified|argued|warned|noted|pointed|declared|claimed|insisted)\b)"
@@ -113,7 +117,8 @@ def cased(phrase: str, *, name: bool = False) -> str:
         return " ".join(w.upper() if w in _ACRONYMS else w.capitalize() for w in words)
     for place, start in reversed(places_in(phrase)):
         if place.islower():
-            spelt = place.upper() if place in _ACRONYMS else place.title()
+            spelt = " ".join(w.upper() if w in _ACRONYMS else w if w == "the" else w.capitalize()
+                             for w in place.split())
             phrase = phrase[:start] + spelt + phrase[start + len(place) :]
     return phrase
 
@@ -161,6 +166,8 @@ def people_in(text: str) -> list[Person]:
         words = [w.rstrip(".,") for w in match.group(0).split(" ")]
         words = [re.sub(r"['’]s$", "", w) for w in words]
         titled = False
+        while words and words[0].lower() in _FUNCTION_WORDS:  # "As Colin Powell once said"
+            words = words[1:]
         while words and (words[0].lower() in _TITLES or _demonym_of_place(words[0])):
             titled = titled or words[0].lower() in _TITLES
             words = words[1:]
@@ -208,6 +215,8 @@ def noun_phrases(question: str) -> list[tuple[str, bool]]:
         if low in ("the", "its", "their", "his", "her") or (low in ("which", "many", "much") and i + 1 < len(words)):
             j = i + 1
             while j < len(words) and j - i <= 4 and words[j].lower() not in _STOP:
+                if j > i + 1 and words[j].lower().endswith("ed"):
+                    break  # "the training mission focused on": a verb ends it
                 j += 1
             body = words[i + 1 : j]
             if j == len(words) and len(body) > 1 and _DO.intersection(w.lower() for w in words[:i]):
