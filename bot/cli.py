@@ -92,8 +92,10 @@ def chat(as_json: bool, **options: Any) -> None:
     qa = service(load_settings(**options))
     ensure_index(qa)
     if not as_json:
-        click.echo("Ask about the news in the corpus. /new starts a new conversation; empty line or Ctrl-D quits.",
-                   err=True)
+        click.echo(
+            "Ask about the news in the corpus. /new starts a new conversation; empty line or Ctrl-D quits.",
+            err=True,
+        )
     while True:
         try:
             text = input("" if as_json else "? ")
@@ -109,8 +111,10 @@ def chat(as_json: bool, **options: Any) -> None:
         try:
             answer = qa.ask(text, chat_id=CHAT)
         except QuestionError as exc:
-            click.echo(json.dumps({"question": text.strip()[:200], "error": str(exc)}) if as_json else f"error: {exc}",
-                       err=not as_json)
+            if as_json:
+                click.echo(json.dumps({"question": text.strip()[:200], "error": str(exc)}))
+            else:
+                click.echo(f"error: {exc}", err=True)
             continue
         if as_json:
             click.echo(json.dumps(answer.to_json(), ensure_ascii=False))

@@ -90,7 +90,10 @@ def eval_command(
 
         bar = tqdm(total=len(evalset.questions), desc="questions", file=sys.stderr, leave=False)
     report, outcomes = run(
-        lambda q, chat: qa.ask(q, k=top_k, chat_id=chat), evalset, k=top_k, progress=(lambda i, n: bar.update(1)) if bar else None
+        lambda q, chat: qa.ask(q, k=top_k, chat_id=chat),
+        evalset,
+        k=top_k,
+        progress=(lambda i, n: bar.update(1)) if bar else None,
     )
     if bar:
         bar.close()

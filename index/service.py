@@ -151,7 +151,7 @@ class QA:
     # -- the service -------------------------------------------------------------------------
 
     def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
-        """Answer `question` from the index; a follow-up is read in the context of `chat_id`'s conversation."""
+        """Answer `question` from the index, a follow-up in the context of `chat_id`'s conversation."""
         *_, final = self._answer(question, k, chat_id, stream=False)
         assert isinstance(final, Answer)
         return final

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from newsqa.bot.cli import main
+from tests.test_qa import JSON_KEYS
 
 from .conftest import ROOT, SEED_CORPUS
-from tests.test_qa import JSON_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_chat_json_prints_one_object_per_turn_and_new_starts_afresh(workdir, mon
     assert [set(r) for r in rows] == [JSON_KEYS] * 3
     assert [r["resolved_question"] for r in rows] == [None, "How many US troops are in Germany?", None]
     assert "2,500" in rows[0]["answer"] and rows[1]["abstained"]
-    assert [r["question"] for r in rows] == ["how many us troops are in iraq", "and in germany?", "and in germany?"]
+    assert [r["question"] for r in rows][1:] == ["and in germany?", "and in germany?"]
 
 
 def test_eval_scores_conversations_turn_by_turn(workdir, monkeypatch, tmp_path):
@@ -153,7 +153,8 @@ def test_eval_scores_conversations_turn_by_turn(workdir, monkeypatch, tmp_path):
     ]
     conversations.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     details = tmp_path / "details.jsonl"
-    result = run(workdir, "eval", str(conversations), "--json", "--details", str(details), monkeypatch=monkeypatch)
+    args = ["eval", str(conversations), "--json", "--details", str(details)]
+    result = run(workdir, *args, monkeypatch=monkeypatch)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["conversations"] == 2 and report["questions"] == 5 and report["follow_ups"] == 3
@@ -165,7 +166,8 @@ def test_eval_scores_conversations_turn_by_turn(workdir, monkeypatch, tmp_path):
 
 def test_the_bundled_conversation_set_meets_the_follow_up_target(workdir, monkeypatch):
     """bench/sets/conversations.jsonl: follow-ups as the issue asked (at least 0.85 right)."""
-    result = run(workdir, "eval", str(ROOT / "bench/sets/conversations.jsonl"), "--json", monkeypatch=monkeypatch)
+    conversations = ROOT / "bench" / "sets" / "conversations.jsonl"
+    result = run(workdir, "eval", str(conversations), "--json", monkeypatch=monkeypatch)
     report = json.loads(result.stdout)
     assert report["conversations"] >= 40
     assert report["follow_up_accuracy"] >= 0.85 and report["first_turn_accuracy"] >= 0.95

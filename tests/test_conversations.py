@@ -29,7 +29,9 @@ def test_ellipsis_naming_a_place_the_articles_do_not_cover_is_abstained(seed_qa:
 def test_ellipsis_and_subjectless_follow_ups_chain(seed_qa: QA):
     seed_qa.ask("Who is Qasem Soleimani?", chat_id="s1")
     where = seed_qa.ask("where was he killed", chat_id="s1")
-    assert where.resolved_question == "Where was Qasem Soleimani killed?" and "Baghdad airport" in where.answer
+    assert (
+        where.resolved_question == "Where was Qasem Soleimani killed?" and "Baghdad airport" in where.answer
+    )
     when = seed_qa.ask("when?", chat_id="s1")
     assert when.resolved_question == "When was Qasem Soleimani killed?" and "2020" in when.answer
 
@@ -51,7 +53,9 @@ def test_context_expires_after_the_idle_time_and_can_be_turned_off(seed_qa: QA, 
     same_index = {"corpus_dir": seed_qa.settings.corpus_dir, "index_dir": seed_qa.settings.index_dir}
     brief: QA = make_qa(**same_index, context_idle_s=1)
     brief.ask("how many us troops are in iraq", chat_id="i1")
-    assert brief.ask("and in germany?", chat_id="i1").resolved_question == "How many US troops are in Germany?"
+    assert (
+        brief.ask("and in germany?", chat_id="i1").resolved_question == "How many US troops are in Germany?"
+    )
     time.sleep(1.2)
     assert brief.ask("and in syria?", chat_id="i1").resolved_question is None
     off: QA = make_qa(**same_index, context_turns=0)

@@ -16,7 +16,11 @@ AUSTIN = Turn(
     "the Iraqi defense forces. [1]",
     0.0,
 )
-TROOPS = Turn("how many us troops are in iraq", "Presently, there are roughly 2,500 U.S. troops stationed in Iraq. [1]", 0.0)
+TROOPS = Turn(
+    "how many us troops are in iraq",
+    "Presently, there are roughly 2,500 U.S. troops stationed in Iraq. [1]",
+    0.0,
+)
 ENVOY = Turn(
     "who is the russian president's special representative for the syrian settlement?",
     "This information, attributed to Alexander Lavrentyev, the Russian president’s special representative "
@@ -29,10 +33,14 @@ TIMETABLE = Turn(
     "September 2025. [1]",
     0.0,
 )
-MOSUL = Turn("When did ISIS take Mosul?", "It was precisely the brutal advance of this jihadist group in 2014. [1]", 0.0)
+MOSUL = Turn(
+    "When did ISIS take Mosul?",
+    "It was precisely the brutal advance of this jihadist group in 2014. [1]",
+    0.0,
+)
 TALKS = Turn(
     "Where did the US-Iraq security talks take place?",
-    "The talks, part of a broader security summit in Washington, revolve around the future role of US troops. [1]",
+    "The talks, part of a broader security summit in Washington, revolve around US troops. [1]",
     0.0,
 )
 
@@ -56,13 +64,19 @@ TALKS = Turn(
         (AUSTIN, "and sean parnell?", "Who is Sean Parnell?"),
         (TIMETABLE, "and to conclude?", "When does Iraq want the withdrawal timetable to conclude?"),
         (Turn("What happened in 2014?", "", 0.0), "and in 2020?", "What happened in 2020?"),
-        (Turn("How many attacks were launched in the fall of 2023?", "", 0.0), "and the year before?",
-         "How many attacks were launched in 2022?"),
+        (
+            Turn("How many attacks were launched in the fall of 2023?", "", 0.0),
+            "and the year before?",
+            "How many attacks were launched in 2022?",
+        ),
         # questions without a subject
         (TIMETABLE, "why?", "Why does Iraq want the withdrawal timetable to start?"),
         (TROOPS, "since when?", "Since when are US troops in Iraq?"),
-        (Turn("Is the US reducing its mission in Iraq?", "", 0.0), "why is that?",
-         "Why is the US reducing its mission in Iraq?"),
+        (
+            Turn("Is the US reducing its mission in Iraq?", "", 0.0),
+            "why is that?",
+            "Why is the US reducing its mission in Iraq?",
+        ),
     ],
 )
 def test_follow_up_is_rewritten_to_stand_on_its_own(turn: Turn, message: str, expected: str) -> None:
@@ -130,7 +144,9 @@ def test_context_keeps_only_the_last_turns(clock: Clock) -> None:
     chats.remember("c", AUSTIN.question, AUSTIN.answer, follow_up=False)
     chats.remember("c", "How long will coalition operations continue in Syria?", "Until 2026.")
     assert chats.resolve("c", "what did he say?") is None  # Austin's turn has dropped out
-    assert [t.question for t in chats.recent("c")] == ["How long will coalition operations continue in Syria?"]
+    assert [t.question for t in chats.recent("c")] == [
+        "How long will coalition operations continue in Syria?"
+    ]
 
 
 def test_a_new_topic_starts_the_context_afresh(clock: Clock) -> None:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from newsqa.index.answering.question import question_kind
 from newsqa.index.answering.referents import (
     DATE_PHRASE,
-    YEAR,
     canonical_place,
     cased,
     is_place,
@@ -29,6 +28,7 @@ from newsqa.index.answering.referents import (
     places_in,
     title_words,
 )
+from newsqa.index.text.numbers import YEAR
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,10 @@ _OPENER = re.compile(
     r"(?:(?:and\s+)?(?:what|how)\s+about|what\s+of|same\s+(?:question\s+)?for|and)?\b[\s,]*",
     re.IGNORECASE,
 )
-_WH = r"since when|until when|by when|till when|for how long|how often|where else|who else|how long|how come|how so|why not|why so|why|when|where|how|who"
+_WH = (
+    r"since when|until when|by when|till when|for how long|how often|where else|who else|how long|"
+    r"how come|how so|why not|why so|why|when|where|how|who"
+)
 _SUBJECTLESS = re.compile(
     rf"^({_WH})(?:\s+(?:is|was|did|does)\s+that(?:\s+happen(?:ed)?)?|\s+exactly|\s+then|\s+though|\s+again)?$",
     re.IGNORECASE,
@@ -106,8 +109,11 @@ def _subjectless(last: str, bare: str) -> str | None:
         return None
     wh = match.group(1).lower()
     question = last.rstrip("?!. ")
-    lead = re.match(r"^(how many|how much|how long|what|which|who|whom|whose|when|where|why|how)\b\s*(.*)$",
-                    question, re.IGNORECASE)
+    lead = re.match(
+        r"^(how many|how much|how long|what|which|who|whom|whose|when|where|why|how)\b\s*(.*)$",
+        question,
+        re.IGNORECASE,
+    )
     if lead is None:  # a yes/no question or a statement: "why is the US reducing…"
         return f"{wh} {question[:1].lower()}{question[1:]}"
     asked, rest = lead.group(1).lower(), lead.group(2)
@@ -126,13 +132,17 @@ def _year_shift(turn: Turn, bare: str) -> str | None:
     match = _YEAR_SHIFT.match(bare)
     if not match:
         return None
-    delta = 1 if (match.group(2) or match.group(3) or "").lower() in ("after", "later", "next", "following") else -1
+    delta = (
+        1
+        if (match.group(2) or match.group(3) or "").lower() in ("after", "later", "next", "following")
+        else -1
+    )
     years = list(YEAR.finditer(turn.question))
     if years:
         year = years[-1]
         dated = list(DATE_PHRASE.finditer(turn.question))
         span = next((d.span() for d in dated if d.start() <= year.start() < d.end()), year.span())
-        return f"{turn.question[: span[0]]}{int(year.group(0)) + delta}{turn.question[span[1]:]}"
+        return f"{turn.question[: span[0]]}{int(year.group(0)) + delta}{turn.question[span[1] :]}"
     in_answer = YEAR.search(turn.answer)
     if in_answer:
         return f"{turn.question.rstrip('?!. ')} in {int(in_answer.group(0)) + delta}"
@@ -189,7 +199,7 @@ def _locative(question: str, places: list[tuple[str, int]]) -> tuple[str, int]:
 
 
 def _replace(text: str, span: tuple[int, int], new: str) -> str:
-    return f"{text[: span[0]]}{new}{text[span[1]:]}"
+    return f"{text[: span[0]]}{new}{text[span[1] :]}"
 
 
 def _find(text: str, phrase: str) -> tuple[int, int] | None:
@@ -299,12 +309,15 @@ def _strip_markers(answer: str) -> str:
 
 
 def _thing(turn: Turn) -> str | None:
-    things = [p for p, is_plural in noun_phrases(turn.question) if not is_plural and p.lower().startswith("the ")]
+    things = [
+        p for p, is_plural in noun_phrases(turn.question) if not is_plural and p.lower().startswith("the ")
+    ]
     if things:
         return things[0]
     names = [m.group(0) for m in re.finditer(r"\b[A-Z]{2,}s?\b", turn.question)]
     places = [p for p, _ in places_in(turn.question) if p.lower() not in ("us", "usa", "u.s.")]
-    return (names or places or [None])[0]
+    found = names or places
+    return found[0] if found else None
 
 
 def _place(turn: Turn) -> str | None:

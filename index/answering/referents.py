@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from newsqa.index.text.numbers import MONTHS, YEAR
+from newsqa.index.text.numbers import MONTHS
 
 _COUNTRIES = """
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas
@@ -52,8 +52,17 @@ PLACES = frozenset(
     [*_COUNTRIES.split(), *_CITIES_REGIONS.split(), *(p.strip() for p in _MULTI.split("|") if p.strip())]
 )
 _PLACE_ALIASES = {
-    "u.s.": "us", "u.s": "us", "usa": "us", "united states": "us", "america": "us", "the us": "us",
-    "the usa": "us", "u.k.": "uk", "united kingdom": "uk", "britain": "uk", "the uk": "uk",
+    "u.s.": "us",
+    "u.s": "us",
+    "usa": "us",
+    "united states": "us",
+    "america": "us",
+    "the us": "us",
+    "the usa": "us",
+    "u.k.": "uk",
+    "united kingdom": "uk",
+    "britain": "uk",
+    "the uk": "uk",
 }
 _ACRONYMS = frozenset({"us", "uk", "uae", "eu", "usa"})
 _TITLES = frozenset(
@@ -94,8 +103,10 @@ DATE_PHRASE = re.compile(
 
 def _demonym_of_place(word: str) -> bool:
     low = word.lower()
-    return any(low.endswith(end) and low[: len(low) - len(end)] + add in PLACES
-               for end, add in (("i", ""), ("ian", ""), ("n", ""), ("ian", "ia"), ("ese", ""), ("ish", "")))
+    return any(
+        low.endswith(end) and low[: len(low) - len(end)] + add in PLACES
+        for end, add in (("i", ""), ("ian", ""), ("n", ""), ("ian", "ia"), ("ese", ""), ("ish", ""))
+    )
 
 
 def canonical_place(phrase: str) -> str:
@@ -117,8 +128,9 @@ def cased(phrase: str, *, name: bool = False) -> str:
         return " ".join(w.upper() if w in _ACRONYMS else w.capitalize() for w in words)
     for place, start in reversed(places_in(phrase)):
         if place.islower():
-            spelt = " ".join(w.upper() if w in _ACRONYMS else w if w == "the" else w.capitalize()
-                             for w in place.split())
+            spelt = " ".join(
+                w.upper() if w in _ACRONYMS else w if w == "the" else w.capitalize() for w in place.split()
+            )
             phrase = phrase[:start] + spelt + phrase[start + len(place) :]
     return phrase
 
@@ -133,7 +145,11 @@ def places_in(text: str) -> list[tuple[str, int]]:
         while i < len(words):
             for n in (3, 2, 1):
                 phrase = " ".join(words[i : i + n]).rstrip(".")
-                if len(words[i : i + n]) == n and is_place(phrase) and not _is_pronoun_us(text, start, phrase):
+                if (
+                    len(words[i : i + n]) == n
+                    and is_place(phrase)
+                    and not _is_pronoun_us(text, start, phrase)
+                ):
                     found.append((phrase, start))
                     start += len(" ".join(words[i : i + n])) + 1
                     i += n
@@ -212,7 +228,9 @@ def noun_phrases(question: str) -> list[tuple[str, bool]]:
     i = 0
     while i < len(words):
         low = words[i].lower()
-        if low in ("the", "its", "their", "his", "her") or (low in ("which", "many", "much") and i + 1 < len(words)):
+        if low in ("the", "its", "their", "his", "her") or (
+            low in ("which", "many", "much") and i + 1 < len(words)
+        ):
             j = i + 1
             while j < len(words) and j - i <= 4 and words[j].lower() not in _STOP:
                 if j > i + 1 and words[j].lower().endswith("ed"):
@@ -242,8 +260,11 @@ _DO = frozenset("do does did will would can could should".split())
 def _plural(word: str) -> bool:
     low = word.lower()
     return (
-        len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is", "'s", "’s"))
-        and low not in _NOT_PLURAL and not is_place(low)
+        len(low) > 3
+        and low.endswith("s")
+        and not low.endswith(("ss", "us", "is", "'s", "’s"))
+        and low not in _NOT_PLURAL
+        and not is_place(low)
     ) or low in ("people", "forces", "militias", "children", "men", "women", "police")
 
 
