@@ -95,6 +95,13 @@ def texts(calls: list[Any]) -> list[str]:
     return [c.params["text"] for c in calls]
 
 
+def replies_to(emulator: BotApiEmulator, user: int, *messages: str) -> list[str]:
+    """Send `messages` in `user`'s private chat; the bot's replies, one per message."""
+    for text in messages:
+        emulator.send(text, user=user)
+    return texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == user, count=len(messages)))
+
+
 def test_private_question_gets_cited_html_answer_with_typing_and_vote_buttons(emulator, start_bot):
     start_bot()
     emulator.send("how many US troops are in Iraq?", user=11)
@@ -125,9 +132,8 @@ def test_follow_up_is_answered_in_the_context_of_the_previous_question(emulator,
 
 def test_new_starts_a_new_conversation(emulator, start_bot):
     start_bot()
-    for text in ("how many US troops are in Iraq?", "and in germany?", "/new", "and in germany?"):
-        emulator.send(text, user=17)
-    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 17, count=4))
+    replies = replies_to(emulator, 17, "how many US troops are in Iraq?", "and in germany?", "/new",
+                         "and in germany?")
     assert "Reading it as: How many US troops are in Germany?" in replies[1]
     assert "New conversation" in replies[2]
     assert "Reading it as" not in replies[3]  # nothing to follow up on any more
@@ -190,9 +196,7 @@ def test_commands_are_registered_for_everyone_and_admins(emulator, start_bot):
 
 def test_start_help_and_sources(emulator, start_bot):
     start_bot()
-    for text in ("/start", "/help", "/sources", "/nonsense"):
-        emulator.send(text, user=14)
-    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 14, count=4))
+    replies = replies_to(emulator, 14, "/start", "/help", "/sources", "/nonsense")
     assert "How many US troops are in Iraq?" in replies[0]
     assert "@newsqa_test_bot" in replies[1] and "/reindex" in replies[1]
     assert "Indexed articles (6)" in replies[2]
