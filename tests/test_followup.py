@@ -6,7 +6,8 @@ import pytest
 
 from newsqa.index.answering import conversation
 from newsqa.index.answering.conversation import Conversations
-from newsqa.index.answering.followup import Turn, resolve
+from newsqa.index.answering.followup import resolve
+from newsqa.index.answering.referents import Turn
 
 pytestmark = pytest.mark.fast
 

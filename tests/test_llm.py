@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsqa.bot.cli import main
-from newsqa.index.answering.followup import Turn, resolve
+from newsqa.index.answering.followup import resolve
+from newsqa.index.answering.referents import Turn
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError
 from newsqa.index.service import QA

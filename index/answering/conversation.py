@@ -13,7 +13,8 @@ import threading
 import time
 from collections import OrderedDict
 
-from newsqa.index.answering.followup import Turn, resolve
+from newsqa.index.answering.followup import resolve
+from newsqa.index.answering.referents import Turn
 
 __all__ = ["Conversations", "Turn"]
 

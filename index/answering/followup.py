@@ -14,31 +14,22 @@ does (a new topic). Three kinds of follow-up are read, in this order:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from newsqa.index.answering.question import question_kind
+from newsqa.index.answering.pronouns import people_of, replace_pronouns
 from newsqa.index.answering.referents import (
+    AUX,
     DATE_PHRASE,
-    canonical_place,
+    PREPOSITIONS,
+    Turn,
     cased,
+    find_phrase,
     is_place,
+    locative,
     noun_phrases,
-    people_in,
     places_in,
-    title_words,
 )
 from newsqa.index.text.numbers import YEAR
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One exchange of a chat: the question as answered (resolved) and the answer given."""
-
-    question: str
-    answer: str
-    at: float
-
 
 _OPENER = re.compile(
     r"^(?:(?:and|also|so|ok|okay|but|or|then|hmm|now)\b[\s,]*)*"
@@ -60,22 +51,11 @@ _STARTS_QUESTION = re.compile(
 )
 _FILLER = re.compile(r"(?:[\s,]+(?:again|too|as well|instead|then|now|please|pls))+$", re.IGNORECASE)
 _NOT_A_FRAGMENT = re.compile(r"^(?:thanks?|thank you|ok|okay|cool|great|nice|yes|no|hi|hello|bye)\W*$", re.I)
-_PREPOSITIONS = "in|at|for|about|on|with|from|of|to|during|after|before|by|against|under|inside|near"
 _YEAR_SHIFT = re.compile(
     r"^(?:in\s+)?(?:the\s+|a\s+)?(?:(year|one)\s+(before|earlier|prior|after|later)|"
     r"(previous|prior|next|following)\s+year|(last)\s+year)$",
     re.IGNORECASE,
 )
-_AUX = r"are|is|were|was|do|does|did|have|has|had|will|would|can|could|should"
-_PRONOUN = re.compile(
-    r"\b(he|she|him|his|her|they|them|their|it|its|there|then|that)\b(?!['’-]\w)", re.IGNORECASE
-)
-_VERBISH = frozenset(
-    f"{_AUX.replace('|', ' ')} be been 's happen happened happens mean means take took cause caused "
-    "lead led start started end ended matter change changed".split()
-)
-_EXISTENTIAL = frozenset("is are was were be been 's any seems will has have had".split())
-_LOCATIVE = re.compile(rf"\b(?:{_PREPOSITIONS}|into|across|inside|throughout)\s+$", re.IGNORECASE)
 
 
 def resolve(message: str, turns: Sequence[Turn]) -> str | None:
@@ -92,7 +72,7 @@ def resolve(message: str, turns: Sequence[Turn]) -> str | None:
     if rewritten is None and not _STARTS_QUESTION.match(bare) and (body != text or len(bare.split()) <= 4):
         rewritten = _fragment(turns[-1], bare)
     if rewritten is None:
-        rewritten = _pronouns(body, turns)
+        rewritten = replace_pronouns(body, turns)
     if rewritten is None or rewritten.lower().rstrip("?") == text.lower().rstrip("?"):
         return None
     rewritten = cased(rewritten.rstrip("?!. ")) + "?"
@@ -118,7 +98,7 @@ def _subjectless(last: str, bare: str) -> str | None:
         return f"{wh} {question[:1].lower()}{question[1:]}"
     asked, rest = lead.group(1).lower(), lead.group(2)
     if asked in ("how many", "how much"):
-        moved = re.match(rf"^(.+?)\s+({_AUX})\b(.*)$", rest, re.IGNORECASE)
+        moved = re.match(rf"^(.+?)\s+({AUX})\b(.*)$", rest, re.IGNORECASE)
         if moved:
             subject, aux, tail = moved.groups()
             if aux.lower() in ("do", "does", "did", "have", "has", "had"):
@@ -157,7 +137,7 @@ def _fragment(turn: Turn, bare: str) -> str | None:
     question = turn.question.rstrip("?!. ")
     first, _, phrase = bare.partition(" ")
     phrase = cased(phrase)
-    if re.fullmatch(_PREPOSITIONS, first, re.IGNORECASE) and phrase:
+    if re.fullmatch(PREPOSITIONS, first, re.IGNORECASE) and phrase:
         same = list(re.finditer(rf"\b{first}\s+", question, re.IGNORECASE))
         if same and not _names_kind_clash(question[same[-1].end() :], phrase):
             return f"{question[: same[-1].start()]}{first} {phrase}"
@@ -171,17 +151,17 @@ def _fragment(turn: Turn, bare: str) -> str | None:
     if is_place(bare):
         places = places_in(question)
         if places:
-            where = _locative(question, places)
+            where = locative(question, places)
             return _replace(question, (where[1], where[1] + len(where[0])), bare)
         return f"{question} in {bare}"
-    people = _people_of(turn)
+    people = people_of(turn)
     if people and len(bare.split()) <= 4 and not bare.lower().startswith("the "):
-        span = _find(question, people[0])
+        span = find_phrase(question, people[0])
         if span:
             return _replace(question, span, bare)
     things = [p for p, _ in noun_phrases(question) if p.lower().startswith("the ")]
     if bare.lower().startswith("the ") and things:
-        span = _find(question, things[-1])
+        span = find_phrase(question, things[-1])
         if span:
             return _replace(question, span, bare)
     return f"{question} {bare}"
@@ -192,155 +172,5 @@ def _names_kind_clash(old: str, new: str) -> bool:
     return bool(YEAR.search(new)) != bool(YEAR.search(old)) and (is_place(new) or bool(YEAR.search(old)))
 
 
-def _locative(question: str, places: list[tuple[str, int]]) -> tuple[str, int]:
-    """The place a question is about: the last one after "in"/"from"/"to"…, else the last one."""
-    after = [p for p in places if _LOCATIVE.search(question[: p[1]])]
-    return (after or places)[-1]
-
-
 def _replace(text: str, span: tuple[int, int], new: str) -> str:
     return f"{text[: span[0]]}{new}{text[span[1] :]}"
-
-
-def _find(text: str, phrase: str) -> tuple[int, int] | None:
-    match = re.search(r"\b" + re.escape(phrase) + r"\b", text, re.IGNORECASE)
-    if match is None and " " in phrase:  # "Parnell" for "Sean Parnell"
-        match = re.search(r"\b" + re.escape(phrase.split()[-1]) + r"\b", text, re.IGNORECASE)
-    return match.span() if match else None
-
-
-# -- pronouns ---------------------------------------------------------------------------------------
-
-
-def _pronouns(body: str, turns: Sequence[Turn]) -> str | None:
-    """Each pronoun replaced by what the most recent turn naming that kind of thing names."""
-    changed = False
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group(1).lower()
-        before = body[: match.start()].rstrip().split(" ")[-1].lower() if match.start() else ""
-        after = re.match(r"\s*([\w']+)", body[match.end() :])
-        following = after.group(1).lower() if after else ""
-        referent = _referent(word, before, following, turns)
-        if referent is None:
-            return match.group(0)
-        changed = True
-        return referent
-
-    rewritten = _PRONOUN.sub(replace, body)
-    return rewritten if changed else None
-
-
-def _referent(word: str, before: str, following: str, turns: Sequence[Turn]) -> str | None:
-    """What `word` (with its neighbours) stands for in `turns`, as it should be written, or None."""
-    possessive = word in ("his", "its", "their") or (word == "her" and following not in ("", "?"))
-    finder: Callable[[Turn], str | None]
-    if word in ("he", "she", "him", "his", "her"):
-        finder = _person
-    elif word in ("they", "them", "their"):
-        finder = _group
-    elif word == "there":
-        if following in _EXISTENTIAL or before in _EXISTENTIAL:
-            return None
-        finder = _place
-    elif word == "then":
-        if following and before not in ("around", "since", "until", "before", "after", "by", "back"):
-            return None
-        finder = _date
-    elif word == "that":
-        if following and following not in _VERBISH:
-            return None  # "that" as a determiner or conjunction
-        finder = _event
-    else:
-        if re.match(r"(?:is|was|'s)$", following) and before in ("", "is", "was"):
-            return None
-        finder = _thing
-    found = next((r for r in (finder(t) for t in reversed(turns)) if r), None)
-    if found is None:
-        return None
-    found = cased(found)
-    if word == "there":
-        return found if _LOCATIVE.search(before + " ") else f"in {found}"
-    if word == "then":
-        return found if before in ("around", "since", "until", "before", "after", "by") else f"in {found}"
-    if possessive:
-        return f"{found}'" if found.endswith("s") else f"{found}'s"
-    return found
-
-
-def _people_of(turn: Turn) -> list[str]:
-    """The people a turn is about: those its question names, else the one its answer gives."""
-    question_words = title_words(turn.question)
-    named = [p.name for p in people_in(turn.question)]
-    in_answer = people_in(turn.answer)
-    low = turn.question.lower()
-    named += [p.name for p in in_answer if p.name not in named and _find(low, p.name.lower())]
-    if named:
-        return named
-
-    def near(person_at: int) -> int:
-        window = turn.answer[max(0, person_at - 80) : person_at + 80]
-        return len(title_words(window) & question_words)
-
-    return [p.name for p in sorted(in_answer, key=lambda p: -near(p.start))]
-
-
-def _person(turn: Turn) -> str | None:
-    people = _people_of(turn)
-    return people[0] if people else None
-
-
-def _group(turn: Turn) -> str | None:
-    if question_kind(turn.question) == "person":  # "who launched the attacks?" → "they": the answer's
-        asked = title_words(turn.question)
-        given = [p for p, is_plural in noun_phrases(_strip_markers(turn.answer)) if is_plural]
-        new = [p for p in given if not title_words(p) & asked]
-        if new:
-            return new[0]
-    plural = [p for p, is_plural in noun_phrases(turn.question) if is_plural]
-    if plural:
-        return plural[0]
-    return _thing(turn)
-
-
-def _strip_markers(answer: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", answer)
-
-
-def _thing(turn: Turn) -> str | None:
-    things = [
-        p for p, is_plural in noun_phrases(turn.question) if not is_plural and p.lower().startswith("the ")
-    ]
-    if things:
-        return things[0]
-    names = [m.group(0) for m in re.finditer(r"\b[A-Z]{2,}s?\b", turn.question)]
-    places = [p for p, _ in places_in(turn.question) if p.lower() not in ("us", "usa", "u.s.")]
-    found = names or places
-    return found[0] if found else None
-
-
-def _place(turn: Turn) -> str | None:
-    if question_kind(turn.question) == "place":
-        asked = {canonical_place(p) for p, _ in places_in(turn.question)}
-        new = [p for p, _ in places_in(turn.answer) if canonical_place(p) not in asked and p[:1].isupper()]
-        if new:
-            return new[0]
-    places = places_in(turn.question)
-    return _locative(turn.question, places)[0] if places else None
-
-
-def _date(turn: Turn) -> str | None:
-    if question_kind(turn.question) == "date":
-        found = [m.group(0) for m in DATE_PHRASE.finditer(turn.answer) if re.search(r"\d", m.group(0))]
-        if found:
-            return found[0]
-    found = [m.group(0) for m in DATE_PHRASE.finditer(turn.question) if re.search(r"\d", m.group(0))]
-    return found[-1] if found else None
-
-
-def _event(turn: Turn) -> str | None:
-    """ "that" after a "when" question is the date; otherwise what the last question was about."""
-    if question_kind(turn.question) == "date":
-        return _date(turn)
-    return _thing(turn) or _person(turn)

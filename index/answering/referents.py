@@ -1,5 +1,5 @@
-"""What a turn of a chat names, by kind: people, places, dates, groups ("US troops") and things
-("the withdrawal timetable"), for follow-ups to refer back to.
+"""What a turn of a chat (`Turn`) names, by kind: people, places, dates, groups ("US troops") and
+things ("the withdrawal timetable"), for follow-ups to refer back to.
 
 Questions are often typed in lower case, so places are recognised from a list (countries, capitals,
 big cities, regions) and people from the answers' text, where the articles spell them with capitals:
@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from newsqa.index.text.numbers import MONTHS
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a chat: the question as answered (resolved) and the answer given."""
+
+    question: str
+    answer: str
+    at: float
+
 
 _COUNTRIES = """
 afghanistan albania algeria andorra angola argentina armenia australia austria azerbaijan bahamas
@@ -83,6 +93,9 @@ _NOT_PERSON = frozenset(
     september october november december monday tuesday wednesday thursday friday saturday sunday
     god previous next more article details what happened whats""".split()
 )
+PREPOSITIONS = "in|at|for|about|on|with|from|of|to|during|after|before|by|against|under|inside|near"
+LOCATIVE = re.compile(rf"\b(?:{PREPOSITIONS}|into|across|inside|throughout)\s+$", re.IGNORECASE)
+AUX = r"are|is|were|was|do|does|did|have|has|had|will|would|can|could|should"
 _FUNCTION_WORDS = frozenset(
     "as and but or so in on at by for from with after before when while if since although though "
     "then also yet still thus here there where who what which".split()
@@ -272,3 +285,16 @@ def _plural(word: str) -> bool:
 def title_words(text: str) -> frozenset[str]:
     """Content words of a text, lower-cased, for matching a question's words to an answer's names."""
     return frozenset(w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP)
+
+
+def locative(question: str, places: list[tuple[str, int]]) -> tuple[str, int]:
+    """The place a question is about: the last one after "in"/"from"/"to"…, else the last one."""
+    after = [p for p in places if LOCATIVE.search(question[: p[1]])]
+    return (after or places)[-1]
+
+
+def find_phrase(text: str, phrase: str) -> tuple[int, int] | None:
+    match = re.search(r"\b" + re.escape(phrase) + r"\b", text, re.IGNORECASE)
+    if match is None and " " in phrase:  # "Parnell" for "Sean Parnell"
+        match = re.search(r"\b" + re.escape(phrase.split()[-1]) + r"\b", text, re.IGNORECASE)
+    return match.span() if match else None
