@@ -70,6 +70,22 @@ TALKS = Turn(
             "and the year before?",
             "How many attacks were launched in 2022?",
         ),
+        (
+            Turn("what happened in mosul in 2014", "", 0.0),
+            "and in baghdad in 2020?",
+            "What happened in Baghdad in 2020?",
+        ),
+        # "it" is not the speaker; "that" after an unanswered "when" is what it asked about
+        (
+            Turn("what does the pentagon say the reduction reflects", "", 0.0),
+            "and what is it supposed to lead to?",
+            "What is the reduction supposed to lead to?",
+        ),
+        (
+            Turn("when is the withdrawal supposed to be finished?", "", 0.0),
+            "will some troops stay after that?",
+            "Will some troops stay after the withdrawal?",
+        ),
         # questions without a subject
         (TIMETABLE, "why?", "Why does Iraq want the withdrawal timetable to start?"),
         (TROOPS, "since when?", "Since when are US troops in Iraq?"),

@@ -70,7 +70,7 @@ def resolve(message: str, turns: Sequence[Turn]) -> str | None:
     last = turns[-1].question
     rewritten = _subjectless(last, bare) or _year_shift(turns[-1], bare)
     if rewritten is None and not _STARTS_QUESTION.match(bare) and (body != text or len(bare.split()) <= 4):
-        rewritten = _fragment(turns[-1], bare)
+        rewritten = _fragments(turns[-1], bare)
     if rewritten is None:
         rewritten = replace_pronouns(body, turns)
     if rewritten is None or rewritten.lower().rstrip("?") == text.lower().rstrip("?"):
@@ -130,6 +130,17 @@ def _year_shift(turn: Turn, bare: str) -> str | None:
 
 
 # -- ellipsis ---------------------------------------------------------------------------------------
+
+
+def _fragments(turn: Turn, bare: str) -> str | None:
+    """ "and in Baghdad in 2020?": each prepositional part replaces its own part of the last question."""
+    parts = re.split(rf"\s+(?=(?:{PREPOSITIONS})\s)", bare, flags=re.IGNORECASE)
+    if len(parts) == 1 or not all(re.match(rf"(?:{PREPOSITIONS})\s", p, re.IGNORECASE) for p in parts):
+        return _fragment(turn, bare)
+    question: str | None = turn.question
+    for part in parts:
+        question = _fragment(Turn(question, turn.answer, turn.at), part) if question else None
+    return question
 
 
 def _fragment(turn: Turn, bare: str) -> str | None:

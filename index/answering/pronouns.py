@@ -30,6 +30,9 @@ _VERBISH = frozenset(
     f"{AUX.replace('|', ' ')} be been 's happen happened happens mean means take took cause caused "
     "lead led start started end ended matter change changed".split()
 )
+_SPEECH_VERB = (
+    r"\s+(?:say|says|said|think|thinks|claim|claims|believe|believes|report|reports|announce\w*|confirm\w*)\b"
+)
 _EXISTENTIAL = frozenset("is are was were be been 's any seems will has have had".split())
 
 
@@ -131,7 +134,9 @@ def _strip_markers(answer: str) -> str:
 
 def _thing(turn: Turn) -> str | None:
     things = [
-        p for p, is_plural in noun_phrases(turn.question) if not is_plural and p.lower().startswith("the ")
+        p
+        for p, is_plural in noun_phrases(turn.question)
+        if not is_plural and p.lower().startswith("the ") and not _speaks(turn.question, p)
     ]
     if things:
         return things[0]
@@ -139,6 +144,11 @@ def _thing(turn: Turn) -> str | None:
     places = [p for p, _ in places_in(turn.question) if p.lower() not in ("us", "usa", "u.s.")]
     found = names or places
     return found[0] if found else None
+
+
+def _speaks(question: str, phrase: str) -> bool:
+    """ "the pentagon say the reduction reflects": the speaker is not what "it" refers to."""
+    return bool(re.search(re.escape(phrase) + _SPEECH_VERB, question, re.IGNORECASE))
 
 
 def _place(turn: Turn) -> str | None:
@@ -161,7 +171,7 @@ def _date(turn: Turn) -> str | None:
 
 
 def _event(turn: Turn) -> str | None:
-    """ "that" after a "when" question is the date; otherwise what the last question was about."""
+    """ "that" after a "when" question is the date it gave; otherwise what the last question was about."""
     if question_kind(turn.question) == "date":
-        return _date(turn)
+        return _date(turn) or _thing(turn)
     return _thing(turn) or _person(turn)
