@@ -8,7 +8,7 @@ does (a new topic). Three kinds of follow-up are read, in this order:
   the new place, person, year or phrase in place of the old one;
 - pronouns (he, she, they, it, there, then, that and their possessives): replaced by what the recent
   turns name of that kind: a person, a group ("US troops"), a thing ("the withdrawal timetable"), a
-  place, a date.
+  place, a date (`pronouns.replace_pronouns`).
 """
 
 from __future__ import annotations
@@ -112,11 +112,8 @@ def _year_shift(turn: Turn, bare: str) -> str | None:
     match = _YEAR_SHIFT.match(bare)
     if not match:
         return None
-    delta = (
-        1
-        if (match.group(2) or match.group(3) or "").lower() in ("after", "later", "next", "following")
-        else -1
-    )
+    later = (match.group(2) or match.group(3) or "").lower() in ("after", "later", "next", "following")
+    delta = 1 if later else -1
     years = list(YEAR.finditer(turn.question))
     if years:
         year = years[-1]
@@ -132,18 +129,18 @@ def _year_shift(turn: Turn, bare: str) -> str | None:
 # -- ellipsis ---------------------------------------------------------------------------------------
 
 
-def _fragments(turn: Turn, bare: str) -> str | None:
+def _fragments(turn: Turn, bare: str) -> str:
     """ "and in Baghdad in 2020?": each prepositional part replaces its own part of the last question."""
     parts = re.split(rf"\s+(?=(?:{PREPOSITIONS})\s)", bare, flags=re.IGNORECASE)
     if len(parts) == 1 or not all(re.match(rf"(?:{PREPOSITIONS})\s", p, re.IGNORECASE) for p in parts):
         return _fragment(turn, bare)
-    question: str | None = turn.question
+    question = turn.question
     for part in parts:
-        question = _fragment(Turn(question, turn.answer, turn.at), part) if question else None
+        question = _fragment(Turn(question, turn.answer, turn.at), part)
     return question
 
 
-def _fragment(turn: Turn, bare: str) -> str | None:
+def _fragment(turn: Turn, bare: str) -> str:
     """ "in Germany" / "France" / "Lloyd Austin" / "to conclude": the last question, that part replaced."""
     question = turn.question.rstrip("?!. ")
     first, _, phrase = bare.partition(" ")
