@@ -195,7 +195,7 @@ class QA:
         t_embed = time.perf_counter()
         top = k or self.settings.top_k
         found = retrieve(snapshot, self.store, embedding, resolved, POOL, CANDIDATES)
-        question_info = analyse(resolved)
+        question_info = analyse(resolved, follow_up=rewritten is not None)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         passages = rerank(found.passages, coverage)[: max(top, RANKED)]
         t_retrieve = time.perf_counter()

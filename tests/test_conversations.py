@@ -26,6 +26,15 @@ def test_ellipsis_naming_a_place_the_articles_do_not_cover_is_abstained(seed_qa:
     assert answer.abstained
 
 
+def test_the_year_before_is_not_answered_with_this_year_s_figure(seed_qa: QA):
+    first = seed_qa.ask("How many attacks were launched in the fall of 2023?", chat_id="y1")
+    assert "60 attacks" in first.answer
+    answer = seed_qa.ask("and the year before?", chat_id="y1")
+    assert answer.resolved_question == "How many attacks were launched in 2022?"
+    assert answer.abstained  # no article speaks of 2022; asked on its own, 2023's figure is the best there is
+    assert "60 attacks" in seed_qa.ask("How many attacks were launched in 2022?").answer
+
+
 def test_ellipsis_and_subjectless_follow_ups_chain(seed_qa: QA):
     seed_qa.ask("Who is Qasem Soleimani?", chat_id="s1")
     where = seed_qa.ask("where was he killed", chat_id="s1")
