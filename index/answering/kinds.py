@@ -11,6 +11,15 @@ from newsqa.index.text.numbers import DATE, YEAR, numbers
 
 # "how much of the territory?" is answered by a share, not only by digits: "a third of the territory".
 SHARE = re.compile(r"\b(?:a|one|two|three)[ -](?:half|third|quarter|fifth|tenth)s?\b|\bhalf\b", re.IGNORECASE)
+# "nearly two years ago" says when, not how many troops: a duration counts only for a question about time.
+DURATION = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few)\s+"
+    r"(?:years?|months?|weeks?|days?|decades?|hours?|minutes?|centuries)\b",
+    re.IGNORECASE,
+)
+_ASKS_TIME = re.compile(
+    r"\b(?:years?|months?|weeks?|days?|decades?|hours?|minutes?|centur\w*|old|age)\b", re.IGNORECASE
+)
 REASON_CUES = re.compile(
     r"\b(because|due to|since|after|so that|in order to|amid|as|driven by|prompted|motivated|"
     r"in response to|result of|justification|justif\w+|reasons?)\b",
@@ -26,7 +35,8 @@ ROLE_CUES = re.compile(
 def holds_kind(kind: str, sentence: str, question: Question) -> bool:
     """Whether the sentence holds the kind of thing asked for: a new number, a date, a name…"""
     if kind == "number":
-        new = {n for n in numbers(sentence) if not YEAR.fullmatch(n)} - numbers(question.text)
+        counted = sentence if _ASKS_TIME.search(question.text) else DURATION.sub(" ", sentence)
+        new = {n for n in numbers(counted) if not YEAR.fullmatch(n)} - numbers(question.text)
         return bool(new) or bool(SHARE.search(sentence) and not SHARE.search(question.text))
     if kind == "date":
         return bool(DATE.search(sentence))
