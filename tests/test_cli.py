@@ -165,13 +165,13 @@ def test_eval_scores_conversations_turn_by_turn(workdir, monkeypatch, tmp_path):
 
 
 def test_the_bundled_conversation_set_keeps_its_follow_up_accuracy(workdir, monkeypatch):
-    """bench/sets/conversations.jsonl, measured at 0.829 of follow-ups right (0.488 before issue #18)
+    """bench/sets/conversations.jsonl, measured at 0.854 of follow-ups right (0.488 before issue #18)
     and 0.907 of first turns (unchanged): a change that reads follow-ups worse fails here."""
     conversations = ROOT / "bench" / "sets" / "conversations.jsonl"
     result = run(workdir, "eval", str(conversations), "--json", monkeypatch=monkeypatch)
     report = json.loads(result.stdout)
     assert report["conversations"] >= 40
-    assert report["follow_up_accuracy"] >= 0.82 and report["first_turn_accuracy"] >= 0.9
+    assert report["follow_up_accuracy"] >= 0.85 and report["first_turn_accuracy"] >= 0.9
 
 
 def test_eval_reports_metrics_on_a_question_set(workdir, monkeypatch, tmp_path):

@@ -20,6 +20,11 @@ DURATION = re.compile(
 _ASKS_TIME = re.compile(
     r"\b(?:years?|months?|weeks?|days?|decades?|hours?|minutes?|centur\w*|old|age)\b", re.IGNORECASE
 )
+# "where?" is answered by a kind of place as well as by a name: "in desert and mountainous areas".
+TERRAIN = re.compile(
+    r"\b(?:in|at|near|across|throughout|along)\s+(?:the\s+)?(?:[a-z]+\s+){0,3}"
+    r"(?:areas?|regions?|provinces?|cities|towns?|villages?|countryside|deserts?|mountains?|borders?|coast)\b"
+)
 REASON_CUES = re.compile(
     r"\b(because|due to|since|after|so that|in order to|amid|as|driven by|prompted|motivated|"
     r"in response to|result of|justification|justif\w+|reasons?)\b",
@@ -40,6 +45,8 @@ def holds_kind(kind: str, sentence: str, question: Question) -> bool:
         return bool(new) or bool(SHARE.search(sentence) and not SHARE.search(question.text))
     if kind == "date":
         return bool(DATE.search(sentence))
+    if kind == "place" and TERRAIN.search(sentence):
+        return True
     if kind in ("person", "place"):
         asked = fold(question.text)
         return any(
