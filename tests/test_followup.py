@@ -11,6 +11,12 @@ from newsqa.index.answering.referents import Turn
 
 pytestmark = pytest.mark.fast
 
+
+def alone(question: str) -> Turn:
+    """A turn whose question was not answered: only the question gives the context."""
+    return Turn(question, "", 0.0)
+
+
 AUSTIN = Turn(
     "Who is Lloyd Austin?",
     "Defense Secretary Lloyd Austin has said that any transition will be determined by the capabilities of "
@@ -64,25 +70,25 @@ TALKS = Turn(
         (TROOPS, "what about France", "How many US troops are in France?"),
         (AUSTIN, "and sean parnell?", "Who is Sean Parnell?"),
         (TIMETABLE, "and to conclude?", "When does Iraq want the withdrawal timetable to conclude?"),
-        (Turn("What happened in 2014?", "", 0.0), "and in 2020?", "What happened in 2020?"),
+        (alone("What happened in 2014?"), "and in 2020?", "What happened in 2020?"),
         (
-            Turn("How many attacks were launched in the fall of 2023?", "", 0.0),
+            alone("How many attacks were launched in the fall of 2023?"),
             "and the year before?",
             "How many attacks were launched in 2022?",
         ),
         (
-            Turn("what happened in mosul in 2014", "", 0.0),
+            alone("what happened in mosul in 2014"),
             "and in baghdad in 2020?",
             "What happened in Baghdad in 2020?",
         ),
         # "it" is not the speaker; "that" after an unanswered "when" is what it asked about
         (
-            Turn("what does the pentagon say the reduction reflects", "", 0.0),
+            alone("what does the pentagon say the reduction reflects"),
             "and what is it supposed to lead to?",
             "What is the reduction supposed to lead to?",
         ),
         (
-            Turn("when is the withdrawal supposed to be finished?", "", 0.0),
+            alone("when is the withdrawal supposed to be finished?"),
             "will some troops stay after that?",
             "Will some troops stay after the withdrawal?",
         ),
@@ -90,7 +96,7 @@ TALKS = Turn(
         (TIMETABLE, "why?", "Why does Iraq want the withdrawal timetable to start?"),
         (TROOPS, "since when?", "Since when are US troops in Iraq?"),
         (
-            Turn("Is the US reducing its mission in Iraq?", "", 0.0),
+            alone("Is the US reducing its mission in Iraq?"),
             "why is that?",
             "Why is the US reducing its mission in Iraq?",
         ),
