@@ -162,7 +162,7 @@ def run_set(
     outcomes: dict[str, list[Any]] = {}
     for system, ask in systems.items():
         started = time.perf_counter()
-        results[system], outcomes[system] = run(ask, evalset, k=K)
+        results[system], outcomes[system] = run(lambda q, _chat, ask=ask: ask(q), evalset, k=K)
         note(
             f"[{name}] {system}: {len(evalset.questions)} questions in {time.perf_counter() - started:.0f} s"
         )

@@ -13,6 +13,8 @@ from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer
 from newsqa.index.errors import QuestionError
 
+CHAT = "cli"  # `newsqa chat` is one conversation (until /new)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsqa")
@@ -82,23 +84,44 @@ def ask(question: str, as_json: bool, top_k: int | None, **options: Any) -> None
 
 @main.command()
 @settings_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question (as `ask --json`).")
 @edge
-def chat(**options: Any) -> None:
-    """Ask questions interactively; follow-ups ("and in Syria?") use the previous question."""
+def chat(as_json: bool, **options: Any) -> None:
+    """Ask questions interactively; follow-ups ("and in Syria?", "what did he say?") are read in
+    the context of the conversation, and /new starts a new one."""
     qa = service(load_settings(**options))
     ensure_index(qa)
-    click.echo("Ask about the news in the corpus. Empty line or Ctrl-D to quit.", err=True)
+    if not as_json:
+        click.echo(
+            "Ask about the news in the corpus. /new starts a new conversation; empty line or Ctrl-D quits.",
+            err=True,
+        )
     while True:
         try:
-            text = input("? ")
+            text = input("" if as_json else "? ")
         except EOFError:
             break
         if not text.strip():
             break
+        if text.strip().lower() == "/new":
+            qa.new_conversation(CHAT)
+            if not as_json:
+                click.echo("(new conversation)", err=True)
+            continue
         try:
-            print_answer(qa.ask(text, chat_id="cli"))
+            answer = qa.ask(text, chat_id=CHAT)
         except QuestionError as exc:
-            click.echo(f"error: {exc}", err=True)
+            if as_json:
+                click.echo(json.dumps({"question": text.strip()[:200], "error": str(exc)}))
+            else:
+                click.echo(f"error: {exc}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            continue
+        if answer.resolved_question:
+            click.echo(click.style(f"(reading it as: {answer.resolved_question})", dim=True))
+        print_answer(answer)
 
 
 @main.command()

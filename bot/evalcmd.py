@@ -60,6 +60,9 @@ def eval_command(
     Prints hit@1 and hit@k (evidence in a cited passage), answer accuracy (an accepted answer in
     the answer text), abstention precision/recall and latency p50/p95; with --llm also the share
     of answers the LLM wrote, of LLM answers whose every citation verified, and the fallbacks.
+    Conversation sets (JSONL lines {"turns": [{"q": …, "answers": […]}, …]}) are asked turn by turn
+    in one chat each, and add first_turn_accuracy and follow_up_accuracy (a turn is right when it
+    holds an accepted answer, or abstains on an unanswerable one); --sample then counts conversations.
     """
     from newsqa.bot.output import progress_printer
     from newsqa.index.evaluation.metrics import run
@@ -87,7 +90,10 @@ def eval_command(
 
         bar = tqdm(total=len(evalset.questions), desc="questions", file=sys.stderr, leave=False)
     report, outcomes = run(
-        lambda q: qa.ask(q, k=top_k), evalset, k=top_k, progress=(lambda i, n: bar.update(1)) if bar else None
+        lambda q, chat: qa.ask(q, k=top_k, chat_id=chat),
+        evalset,
+        k=top_k,
+        progress=(lambda i, n: bar.update(1)) if bar else None,
     )
     if bar:
         bar.close()
@@ -103,6 +109,8 @@ def eval_command(
                             "verified": o.answer.verified,
                             "gold": list(o.question.answers),
                             "correct": o.correct,
+                            **({"conversation": o.question.conversation, "turn": o.question.turn}
+                               if o.question.conversation is not None else {}),
                             f"hit@{top_k}": o.hit(top_k),
                         },
                         ensure_ascii=False,

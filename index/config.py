@@ -66,6 +66,8 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "chroma_port": (1, 65535, "a port number"),
     "chroma_timeout_s": (1, 600, "1 to 600 seconds"),
     "llm_timeout_s": (1, 600, "between 1 and 600 seconds"),
+    "context_turns": (0, 20, "between 0 and 20"),
+    "context_idle_s": (1, 7 * 24 * 3600, "between 1 and 604800 seconds"),
 }
 
 
@@ -95,6 +97,8 @@ class Settings(BaseSettings):
     chunk_tokens: int = 200
     chunk_overlap: int = Field(default=30, validate_default=True)
     max_question_chars: int = 2000
+    context_turns: int = 3
+    context_idle_s: float = 1800.0
     telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = DEFAULT_TELEGRAM_BASE_URL
     admin_user_ids: Ids = frozenset()

@@ -65,7 +65,7 @@ class QA:
         self._checked_at = 0.0
         self._open_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
-        self.conversations = Conversations()
+        self.conversations = Conversations(settings.context_turns, settings.context_idle_s)
         self._llm: Any = None
         # The trained reader (ANSWERER=model) is imported and built only when asked for.
         self.reader: Any = None
@@ -151,7 +151,7 @@ class QA:
     # -- the service -------------------------------------------------------------------------
 
     def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
-        """Answer `question` from the index; `chat_id` lets a follow-up borrow the last question."""
+        """Answer `question` from the index, a follow-up in the context of `chat_id`'s conversation."""
         *_, final = self._answer(question, k, chat_id, stream=False)
         assert isinstance(final, Answer)
         return final
@@ -165,13 +165,17 @@ class QA:
             return
         yield from self._answer(question, k, chat_id, stream=True)
 
-    def _resolve(self, chat_id: str | None, asked: str) -> tuple[str, bool]:
-        """The standalone question for `asked`, and whether an LLM condensed it from the chat."""
+    def new_conversation(self, chat_id: str) -> None:
+        """Forget the context of `chat_id`'s conversation: its next question starts afresh (`/new`)."""
+        self.conversations.forget(chat_id)
+
+    def _resolve(self, chat_id: str | None, asked: str) -> tuple[str | None, bool]:
+        """How `asked` reads in its conversation (None: as asked), and whether an LLM condensed it."""
         turns = self.conversations.recent(chat_id)
         if turns and self.llm is not None:
             condensed = self.llm.condense(turns, asked, self.settings.max_question_chars)
             if condensed:
-                return str(condensed), True
+                return (None if condensed == asked else str(condensed)), True
         return self.conversations.resolve(chat_id, asked), False
 
     def _answer(
@@ -179,7 +183,9 @@ class QA:
     ) -> Iterator[str | Answer]:
         started = time.perf_counter()
         asked = clean_question(question, self.settings.max_question_chars)
-        resolved, condensed = self._resolve(chat_id, tidy(asked))
+        tidied = tidy(asked)
+        rewritten, condensed = self._resolve(chat_id, tidied)
+        resolved = rewritten or tidied
         t_resolved = time.perf_counter()
         if self._snapshot is None:
             self._load_model_in_background()
@@ -187,7 +193,9 @@ class QA:
         t_open = time.perf_counter()
         embedding = self.embedder.get_query_embedding(resolved)
         t_embed = time.perf_counter()
-        question_info, passages = self._passages(snapshot, embedding, resolved, k)
+        question_info, passages = self._passages(
+            snapshot, embedding, resolved, k, follow_up=rewritten is not None
+        )
         t_retrieve = time.perf_counter()
         if self.reader is not None:
             from newsqa.index.answering import learned
@@ -205,6 +213,7 @@ class QA:
             citations=with_further_sources(result, passages, k) if k else result.citations,
             quotes=result.quotes,
             short_answer=result.short_answer,
+            resolved_question=rewritten,
             retrieved=passages,
             timings_ms={
                 "open": (t_open - t_resolved) * 1000,
@@ -219,8 +228,7 @@ class QA:
         if not result.abstained and self.llm is not None:
             answer = yield from self._with_llm(answer, resolved, result, passages, k, stream)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
-        if not answer.abstained:
-            self.conversations.remember(chat_id, resolved, answer.answer)
+        self.conversations.remember(chat_id, resolved, answer.answer, follow_up=rewritten is not None)
         yield answer
 
     def _with_llm(
@@ -255,10 +263,15 @@ class QA:
         return (*self._passages(snapshot, embedding, question, None), snapshot)
 
     def _passages(
-        self, snapshot: Snapshot, embedding: list[float], question: str, k: int | None
+        self,
+        snapshot: Snapshot,
+        embedding: list[float],
+        question: str,
+        k: int | None,
+        follow_up: bool = False,
     ) -> tuple[Question, list[Passage]]:
         found = retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES)
-        question_info = analyse(question)
+        question_info = analyse(question, follow_up=follow_up)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         return question_info, rerank(found.passages, coverage)[: max(k or self.settings.top_k, RANKED)]
 

@@ -67,6 +67,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     quotes: list[str] = field(default_factory=list)  # the sentences the answer is built from
     short_answer: str | None = None  # the reader's answer span, when a short one answers
+    resolved_question: str | None = None  # how a follow-up was read (None: answered as asked)
     # Every passage retrieval ranked for the question, best first (benchmarks score hit@k on it);
     # internal, so not in to_json().
     retrieved: list[Passage] = field(default_factory=list)
@@ -90,6 +91,7 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "short_answer": self.short_answer,
+            "resolved_question": self.resolved_question,
             "citations": [asdict(c) for c in self.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

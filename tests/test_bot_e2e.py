@@ -95,6 +95,13 @@ def texts(calls: list[Any]) -> list[str]:
     return [c.params["text"] for c in calls]
 
 
+def replies_to(emulator: BotApiEmulator, user: int, *messages: str) -> list[str]:
+    """Send `messages` in `user`'s private chat; the bot's replies, one per message."""
+    for text in messages:
+        emulator.send(text, user=user)
+    return texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == user, count=len(messages)))
+
+
 def test_private_question_gets_cited_html_answer_with_typing_and_vote_buttons(emulator, start_bot):
     start_bot()
     emulator.send("how many US troops are in Iraq?", user=11)
@@ -121,6 +128,35 @@ def test_follow_up_is_answered_in_the_context_of_the_previous_question(emulator,
     replies = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 12, count=2)
     assert "September 2025" in replies[1].params["text"]
     assert replies[1].params["text"] == in_context != out_of_context
+
+
+def test_new_starts_a_new_conversation(emulator, start_bot):
+    start_bot()
+    replies = replies_to(emulator, 17, "how many US troops are in Iraq?", "and in germany?", "/new",
+                         "and in germany?")
+    assert "Reading it as: How many US troops are in Germany?" in replies[1]
+    assert "New conversation" in replies[2]
+    assert "Reading it as" not in replies[3]  # nothing to follow up on any more
+
+
+def test_group_keeps_a_context_per_user_and_follows_reply_threads(emulator, start_bot):
+    start_bot()
+    group = -100600
+    emulator.send("@newsqa_test_bot how many US troops are in Iraq?", user=31, chat=group)
+    emulator.send("@newsqa_test_bot Who is Lloyd Austin?", user=32, chat=group)
+    emulator.send("@newsqa_test_bot and in germany?", user=31, chat=group)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group, count=3))
+    assert "Defense Secretary" in replies[1]
+    # User 31's follow-up continues their own question, not the one user 32 asked in between.
+    assert "Reading it as: How many US troops are in Germany?" in replies[2]
+    austin = next(m for m in emulator.sent(group) if "Defense Secretary" in m["text"])
+    emulator.send("what did he say about the transition?", user=33, chat=group, reply_to=austin)
+    emulator.send("@newsqa_test_bot what did he say about the transition?", user=33, chat=group)
+    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == group, count=5))
+    # A reply to the bot's answer continues that answer's conversation, whoever replies.
+    assert "Reading it as: What did Lloyd Austin say about the transition?" in replies[3]
+    assert "capabilities of the Iraqi defense forces" in replies[3]
+    assert "Reading it as" not in replies[4]  # user 33's own conversation is new
 
 
 def test_unanswerable_question_says_so_and_suggests_rephrasing(emulator, start_bot):
@@ -153,16 +189,14 @@ def test_commands_are_registered_for_everyone_and_admins(emulator, start_bot):
     start_bot()
     calls = emulator.wait_for("setMyCommands", count=2)
     public = [c["command"] for c in calls[0].params["commands"]]
-    assert set(public) == {"start", "help", "ask", "sources"}
+    assert set(public) == {"start", "help", "ask", "new", "sources"}
     assert calls[1].params["scope"] == {"type": "chat", "chat_id": ADMIN}
     assert {"reindex", "stats"} <= {c["command"] for c in calls[1].params["commands"]}
 
 
 def test_start_help_and_sources(emulator, start_bot):
     start_bot()
-    for text in ("/start", "/help", "/sources", "/nonsense"):
-        emulator.send(text, user=14)
-    replies = texts(emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 14, count=4))
+    replies = replies_to(emulator, 14, "/start", "/help", "/sources", "/nonsense")
     assert "How many US troops are in Iraq?" in replies[0]
     assert "@newsqa_test_bot" in replies[1] and "/reindex" in replies[1]
     assert "Indexed articles (6)" in replies[2]

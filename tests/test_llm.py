@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from newsqa.bot.cli import main
-from newsqa.index.answering.conversation import rewrite
+from newsqa.index.answering.followup import resolve
+from newsqa.index.answering.referents import Turn
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError
 from newsqa.index.service import QA
 from tests.llm_double import LLMTestDouble, Reply, cited, prompt_of
+from tests.test_qa import JSON_KEYS
 
 QUESTION = "How many US troops are in Iraq?"
 FIGURE = "roughly 2,500"  # the extractive answer's sentence; the double cites the source holding it
@@ -90,14 +92,7 @@ def test_good_cited_answer_is_verified_and_kept(llm_qa, llm):
     )
     assert [c.n for c in answer.citations] == [1] and FIGURE in answer.citations[0].text
     assert answer.quotes[0].startswith("Presently, there are roughly 2,500")
-    assert set(answer.to_json()) == {
-        "question",
-        "answer",
-        "abstained",
-        "short_answer",
-        "citations",
-        "timings_ms",
-    }
+    assert set(answer.to_json()) == JSON_KEYS
     assert "llm" in answer.timings_ms and answer.timings_ms["total"] >= answer.timings_ms["llm"]
     [request] = llm.requests
     prompt = prompt_of(request)
@@ -251,7 +246,10 @@ def test_failed_condense_falls_back_to_the_rule_based_follow_up(llm_qa, seed_qa,
     llm.script(cited(GOOD, a=FIGURE), Reply(status=500, body=b"{}"), Reply(status=500, body=b"{}"))
     llm_qa.ask(QUESTION, chat_id="c2")
     answer = llm_qa.ask("and what is their role?", chat_id="c2")
-    assert f"Question: {rewrite(QUESTION, 'and what is their role?')}\n" in prompt_of(llm.requests[2])
+    rule_based = resolve("and what is their role?", [Turn(QUESTION, "", 0.0)])
+    assert rule_based == "What is US troops' role?"
+    assert f"Question: {rule_based}\n" in prompt_of(llm.requests[2])
+    assert answer.resolved_question == rule_based
     assert answer.mode == "llm-fallback" and "condense failed" in caplog.text
 
 
@@ -268,11 +266,7 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
     failed = runner.invoke(main, ["ask", QUESTION, "--json", "-v", *args], catch_exceptions=False)
     assert good.exit_code == failed.exit_code == 0, good.output + failed.output
     data, fallback = json.loads(good.stdout), json.loads(failed.stdout)
-    assert (
-        set(data)
-        == set(fallback)
-        == {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"}
-    )
+    assert set(data) == set(fallback) == JSON_KEYS
     assert data["answer"].startswith("Roughly 2,500 U.S. troops") and "llm" in data["timings_ms"]
     assert fallback["answer"].startswith("Presently, there are roughly 2,500")
     assert "answering extractively" in caplog.text and KEY not in caplog.text + failed.output

@@ -6,7 +6,9 @@ from newsqa.index.service import QA
 
 from .conftest import BOTH_STORES
 
-JSON_KEYS = {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"}
+JSON_KEYS = {
+    "question", "answer", "abstained", "short_answer", "resolved_question", "citations", "timings_ms"
+}
 CITATION_KEYS = {"n", "source", "title", "url", "text", "score"}
 
 

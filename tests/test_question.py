@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from newsqa.index.answering.question import question_kind
+from newsqa.index.answering.kinds import holds_kind
+from newsqa.index.answering.question import analyse, question_kind
 from newsqa.index.service import QA
 from newsqa.index.text.names import misspelt_mention
 from newsqa.index.text.numbers import DATE
@@ -65,6 +66,30 @@ def test_dates_include_old_years_eras_and_spans(text: str, is_date: bool):
 )
 def test_misspelt_mention_allows_one_typo_inside_a_long_name(text: str, name: str, named: bool):
     assert misspelt_mention(text, name) is named
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("How much territory did ISIS control?", "It controlled a third of the territory.", True),
+        ("How many US troops are in Afghanistan?", "A shift came nearly two years ago.", False),
+        ("How many years did the mission last?", "The mission lasted two years.", True),
+        ("Where are its cells still active?", "Cells remain active in desert areas.", True),
+        ("Where are its cells still active?", "Its cells remain active.", False),
+        ("Why is the exit managed carefully?", "The exit is driven by pressure.", True),
+    ],
+)
+def test_the_kind_of_answer_a_sentence_holds(question: str, sentence: str, holds: bool):
+    asked = analyse(question)
+    assert holds_kind(asked.kind, sentence, asked) is holds
+
+
+@pytest.mark.fast
+def test_a_year_is_a_key_name_only_in_a_follow_up():
+    question = "How many attacks were launched in 2022?"
+    assert "2022" not in analyse(question).entities
+    assert "2022" in analyse(question, follow_up=True).entities
 
 
 ARTICLES = {

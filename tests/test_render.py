@@ -44,6 +44,17 @@ def test_answer_lists_sources_with_linked_titles_and_quoted_passages():
     assert "[2] No link\n<blockquote>Another passage.</blockquote>" in message
 
 
+def test_a_follow_up_opens_with_how_it_was_read_escaped_in_italics():
+    answer = Answer("and <b>there</b>?", "About 2,500 troops [1].", False, [cite(1)],
+                    resolved_question=f"How many troops are in {HOSTILE}?")
+    [message] = render_answer(answer)
+    assert message.startswith("<i>Reading it as: How many troops are in &lt;script&gt;")
+    assert shown([message]).startswith(f"Reading it as: How many troops are in {HOSTILE}?\n\nAbout 2,500")
+    abstained = Answer("and in Peru?", "", True, resolved_question="How many troops are in Peru?")
+    assert render_answer(abstained)[0].startswith("<i>Reading it as: How many troops are in Peru?</i>\n\n")
+    assert "Reading it as" not in render_answer(Answer("q", "About 2,500 troops [1].", False, [cite(1)]))[0]
+
+
 def test_everything_from_articles_and_questions_is_escaped():
     answer = Answer(HOSTILE, HOSTILE + " [1]", False,
                     [cite(1, HOSTILE, title=HOSTILE, url='https://e.com/"><script>')])

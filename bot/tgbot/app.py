@@ -38,6 +38,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
+    BotCommand("new", "Start a new conversation (forget the previous questions)"),
     BotCommand("sources", "The articles I have indexed"),
     BotCommand("help", "How to ask"),
     BotCommand("start", "Greeting and an example question"),
@@ -144,7 +145,8 @@ def _file_url(base_url: str) -> str:
 def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     for name, callback in [("start", handlers.start), ("help", handlers.help_command),
-                           ("ask", handlers.ask_command), ("sources", handlers.sources),
+                           ("ask", handlers.ask_command), ("new", handlers.new_conversation),
+                           ("sources", handlers.sources),
                            ("reindex", handlers.reindex), ("stats", handlers.stats)]:
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(MessageHandler(handlers.QUESTION, handlers.question))

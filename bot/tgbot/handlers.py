@@ -18,6 +18,7 @@ from newsqa.bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, r
 from newsqa.bot.tgbot.messaging import reply_html, typing
 from newsqa.bot.tgbot.reindexing import ReindexJob
 from newsqa.bot.tgbot.streaming import StreamedReply, stream_answer
+from newsqa.bot.tgbot.threads import Threads, own_key
 from newsqa.index.config import Settings
 from newsqa.index.errors import IndexNotFoundError, QuestionError, ReindexBusyError, StoreUnavailableError
 from newsqa.index.service import QA
@@ -38,6 +39,7 @@ class BotState:
     feedback: FeedbackLog
     pending: PendingAnswers = field(default_factory=PendingAnswers)
     reindex: ReindexJob = field(default_factory=ReindexJob)
+    threads: Threads = field(default_factory=Threads)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
@@ -147,10 +149,18 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
             )
         return
     reply = StreamedReply(message)  # an LLM answer is shown while it is written
+    conversation = st.threads.key_for(message, user_id)
     async with typing(context.bot, message.chat_id):
-        result = await stream_answer(reply, st.qa.ask_stream(text, chat_id=str(message.chat_id)))
+        result = await stream_answer(reply, st.qa.ask_stream(text, chat_id=conversation))
     keyboard = vote_keyboard(st.pending.add(result))
-    await reply.finish(render.render_answer(result), keyboard)
+    st.threads.add(conversation, await reply.finish(render.render_answer(result), keyboard))
+
+
+async def new_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new: forget the context of the user's conversation here, so the next question stands alone."""
+    message, user = _message(update), _required(update.effective_user, "user")
+    await asyncio.to_thread(state(context).qa.new_conversation, own_key(message.chat, user.id))
+    await message.reply_text("New conversation: your next question starts afresh.")
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

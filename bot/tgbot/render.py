@@ -103,9 +103,12 @@ def _link(title: str, url: str | None) -> str:
 
 
 def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
-    """The answer with [n] markers, then each source (linked title) with its quoted passage."""
+    """The answer with [n] markers, then each source (linked title) with its quoted passage; a follow-up
+    opens with how it was read, so that a wrong reading can be corrected."""
+    question = answer.resolved_question
+    reading = [_Block(f"Reading it as: {question}", open="<i>", close="</i>")] if question else []
     if answer.abstained:
-        blocks = [
+        blocks = reading + [
             _Block(
                 "I couldn't find an answer to that in the indexed articles. Try rephrasing with "
                 "the names, places or events you mean, or see /sources for what I have read."
@@ -116,7 +119,7 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
             blocks.append(_Block("", head=f"<b>Closest articles</b>\n{titles}"))
         return pack(blocks, limit=limit)
     lead = answer.lead
-    blocks = [
+    blocks = reading + [
         _Block(answer.answer[len(lead) :], head=f"<b>{html.escape(lead, quote=False)}</b> " if lead else "")
     ]
     for i, cite in enumerate(answer.citations):
@@ -183,12 +186,13 @@ def render_start(first_name: str | None) -> str:
 
 HELP = (
     "<b>How to ask</b>\n"
-    "• In a private chat, just send your question. Follow-ups such as <i>and in Syria?</i> "
-    "continue the previous question.\n"
+    "• In a private chat, just send your question. Follow-ups such as <i>and in Syria?</i> or "
+    "<i>what did he say?</i> are read in the context of your last questions; /new starts afresh.\n"
     "• In a group, mention me (@{username} your question), reply to one of my messages, or use "
     "/ask your question.\n\n"
     "<b>Commands</b>\n"
     "/ask <i>question</i> — ask a question\n"
+    "/new — start a new conversation\n"
     "/sources — the articles I have indexed\n"
     "/reindex — re-read the articles (admins)\n"
     "/stats — index statistics (admins)\n\n"

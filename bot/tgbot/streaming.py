@@ -98,21 +98,21 @@ class StreamedReply:
         except TelegramError as exc:  # a lost partial costs nothing: the final text follows
             log.warning("could not show the partial answer: %s", exc)
 
-    async def finish(self, texts: list[str], reply_markup: InlineKeyboardMarkup | None) -> None:
-        """The final answer: the streamed message edited to the first part, further parts as replies."""
+    async def finish(self, texts: list[str], reply_markup: InlineKeyboardMarkup | None) -> list[Message]:
+        """The final answer: the streamed message edited to the first part, further parts as replies;
+        returns the messages that hold it."""
         if self.message is None:
-            await reply_html(self.question, texts, reply_markup=reply_markup)
-            return
+            return await reply_html(self.question, texts, reply_markup=reply_markup)
         await asyncio.sleep(self._room())
         first_markup = reply_markup if len(texts) == 1 else None
         try:
             await edit_html(self.message, texts[0], first_markup)
         except TelegramError as exc:
             log.warning("could not edit the streamed answer (%s); sending it as a new message", exc)
-            await reply_html(self.question, texts, reply_markup=reply_markup)
-            return
+            return await reply_html(self.question, texts, reply_markup=reply_markup)
         if len(texts) > 1:
-            await reply_html(self.question, texts[1:], reply_markup=reply_markup)
+            return [self.message, *await reply_html(self.question, texts[1:], reply_markup=reply_markup)]
+        return [self.message]
 
 
 async def stream_answer(reply: StreamedReply, items: Iterator[str | Answer]) -> Answer:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from newsqa.index.text.names import entities
+from newsqa.index.text.numbers import YEAR
 from newsqa.index.text.terms import stems
 
 # Words that shape a question but are not its subject.
@@ -124,6 +125,12 @@ _FRAMES = re.compile(
 )
 
 
-def analyse(text: str) -> Question:
+def analyse(text: str, *, follow_up: bool = False) -> Question:
+    """What `text` asks for; in a `follow_up` a year is a key name too, one the answer's article must
+    state ("and the year before?" moved the question there; a first question's year often goes
+    unstated, as in SQuAD's "…in 2015?" over a Super Bowl 50 paragraph)."""
     terms = tuple(t for t in stems(_FRAMES.sub(" ", text)) if t not in QUESTION_STEMS)
-    return Question(text=text, kind=question_kind(text), terms=terms, entities=entities(text))
+    names = entities(text)
+    if follow_up:
+        names += tuple(y for y in dict.fromkeys(YEAR.findall(text)) if y not in names)
+    return Question(text=text, kind=question_kind(text), terms=terms, entities=names)

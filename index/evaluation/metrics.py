@@ -1,4 +1,5 @@
-"""Scoring a question set: hit@1/hit@k, answer accuracy, abstention precision/recall, latency."""
+"""Scoring a question set: hit@1/hit@k, answer accuracy, abstention precision/recall, latency; for
+conversation sets also the accuracy of first turns and of follow-ups."""
 
 from __future__ import annotations
 
@@ -31,18 +32,25 @@ class Outcome:
         text = self.answer.answer.lower()
         return not self.answer.abstained and any(a.lower() in text for a in self.question.answers)
 
+    @property
+    def right(self) -> bool:
+        """Answered with an accepted answer, or abstained on an unanswerable question."""
+        return self.answer.abstained if self.question.unanswerable else self.correct
+
 
 def run(
-    ask: Callable[[str], Answer],
+    ask: Callable[[str, str | None], Answer],
     evalset: EvalSet,
     k: int = 5,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, Any], list[Outcome]]:
-    """Ask every question; return the metrics and each outcome."""
+    """Ask every question, each turn of a conversation in its own chat (`ask(question, chat)`);
+    return the metrics and each outcome."""
     outcomes = []
+    run_id = f"eval-{time.monotonic_ns()}"  # a fresh chat per conversation, even when run twice
     for i, q in enumerate(evalset.questions, 1):
         started = time.perf_counter()
-        answer = ask(q.q)
+        answer = ask(q.q, None if q.conversation is None else f"{run_id}-{q.conversation}")
         outcomes.append(Outcome(q, answer, time.perf_counter() - started))
         if progress:
             progress(i, len(evalset.questions))
@@ -85,6 +93,22 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
         "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else None,
         "latency_ms_p95": round(_percentile(latencies, 95), 2) if latencies else None,
         **_llm_metrics(outcomes),
+        **_conversation_metrics(outcomes),
+    }
+
+
+def _conversation_metrics(outcomes: list[Outcome]) -> dict[str, Any]:
+    """For conversation sets: how often first questions and follow-ups are answered right."""
+    turns = [o for o in outcomes if o.question.conversation is not None]
+    if not turns:
+        return {}
+    first = [o for o in turns if o.question.turn == 0 and (o.question.answers or o.question.unanswerable)]
+    follow = [o for o in turns if o.question.turn > 0 and (o.question.answers or o.question.unanswerable)]
+    return {
+        "conversations": len({o.question.conversation for o in turns}),
+        "first_turn_accuracy": round(sum(o.right for o in first) / len(first), 4) if first else None,
+        "follow_ups": len(follow),
+        "follow_up_accuracy": round(sum(o.right for o in follow) / len(follow), 4) if follow else None,
     }
 
 

@@ -1,6 +1,8 @@
 """Question sets for `newsqa eval`: newsqa JSONL, the bot's feedback log, and SQuAD v1.1 JSON.
 
-JSONL lines: {"q": str, "answers": [str], "evidence": [str]} or {"q": str, "unanswerable": true}.
+JSONL lines: {"q": str, "answers": [str], "evidence": [str]} or {"q": str, "unanswerable": true}; or a
+conversation, {"turns": [such questions…]}, whose turns are asked in order in one chat so that a
+follow-up is read in the context of the turns before it.
 Feedback-log lines ({"question": ..., "vote": "up"|"down", ...}) are read as questions without
 gold answers. SQuAD's paragraphs become a corpus of their own (one file per paragraph), and each
 question's evidence is its paragraph's file.
@@ -11,8 +13,9 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from newsqa.index.errors import NewsqaError
 
@@ -29,6 +32,8 @@ class EvalQuestion:
     source: str | None = None  # or: the file a citation must come from
     unanswerable: bool = False
     vote: str | None = None
+    conversation: int | None = None  # the conversation (line number) this question is a turn of
+    turn: int = 0  # its place in the conversation: 0 is the first question, 1… are follow-ups
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,11 @@ def load(path: Path, *, sample: int | None = None, seed: int = 13) -> EvalSet:
         raise EvalSetError(f"no question set at {path}")
     evalset = _squad(path) if path.suffix == ".json" else _jsonl(path)
     questions = evalset.questions
-    if sample is not None and sample < len(questions):
+    conversations = sorted({q.conversation for q in questions if q.conversation is not None})
+    if conversations and sample is not None and sample < len(conversations):
+        kept = set(random.Random(seed).sample(conversations, sample))  # whole conversations
+        questions = [q for q in questions if q.conversation in kept]
+    elif sample is not None and sample < len(questions):
         questions = random.Random(seed).sample(questions, sample)
     return EvalSet(evalset.name, questions, evalset.corpus)
 
@@ -58,19 +67,28 @@ def _jsonl(path: Path) -> EvalSet:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise EvalSetError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        text = row.get("q") or row.get("question")
-        if not isinstance(text, str) or not text.strip():
-            raise EvalSetError(f"{path}:{number}: no question ('q')")
-        questions.append(
-            EvalQuestion(
-                q=text,
-                answers=tuple(row.get("answers", ())),
-                evidence=tuple(row.get("evidence", ())),
-                unanswerable=bool(row.get("unanswerable", False)),
-                vote=row.get("vote"),
-            )
-        )
+        turns = row.get("turns") if isinstance(row, dict) else None
+        if turns is None:
+            questions.append(_question(row, path, number))
+            continue
+        if not isinstance(turns, list) or not turns:
+            raise EvalSetError(f"{path}:{number}: 'turns' must be a list of questions")
+        for i, turn in enumerate(turns):
+            questions.append(replace(_question(turn, path, number), conversation=number, turn=i))
     return EvalSet(path.stem, questions)
+
+
+def _question(row: Any, path: Path, number: int) -> EvalQuestion:
+    text = row.get("q") or row.get("question") if isinstance(row, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise EvalSetError(f"{path}:{number}: no question ('q')")
+    return EvalQuestion(
+        q=text,
+        answers=tuple(row.get("answers", ())),
+        evidence=tuple(row.get("evidence", ())),
+        unanswerable=bool(row.get("unanswerable", False)),
+        vote=row.get("vote"),
+    )
 
 
 def write_corpus(corpus: dict[str, str], folder: Path) -> Path:

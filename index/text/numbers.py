@@ -47,6 +47,8 @@ DATE = re.compile(
     re.IGNORECASE,
 )
 
+YEAR = re.compile(r"\b(?:1[6-9]|20)\d\d\b")  # "until 2026" is a date, not a count
+
 # "July 22" and "22 July": the day of a date, not a quantity.
 _MONTH = "(?:" + "|".join(MONTHS) + ")"
 DAY_OF_MONTH = re.compile(
