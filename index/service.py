@@ -25,6 +25,7 @@ from newsqa.index.retrieval.hybrid import rerank, retrieve
 from newsqa.index.store.locks import exclusive_reindex
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
+from newsqa.index.store.state import outdated_format
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,11 @@ class QA:
             with self._open_lock:
                 current = self._snapshot
                 if current is None or state.generation != current.generation:
+                    if outdated_format(state):
+                        log.warning(
+                            "the index was built by an earlier newsqa: sources show no dates and time "
+                            "filters find nothing until `newsqa index` rebuilds it"
+                        )
                     current = Snapshot.load(self.store, state, previous=current, cache=self._cache)
                     self._snapshot = current
         return current

@@ -15,7 +15,8 @@ class Article:
     text: str  # cleaned body text (boilerplate removed), without the title line
     sha256: str  # of the raw file bytes
     url: str | None = None
-    published: str | None = None
+    published: str | None = None  # ISO 8601 day ("2025-03-12"), when the article is dated
+    updated: str | None = None  # ISO day of its last update, when later than `published`
     site: str | None = None  # the publication ("source" in front matter)
 
 
@@ -29,7 +30,9 @@ class Chunk:
     text: str
     title: str
     url: str | None = None
-    published: str | None = None
+    published: str | None = None  # the article's, ISO day
+    updated: str | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True)

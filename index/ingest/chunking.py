@@ -58,6 +58,8 @@ class Chunker:
                 title=article.title,
                 url=article.url,
                 published=article.published,
+                updated=article.updated,
+                site=article.site,
             )
             for n, piece in enumerate(pieces)
             if piece.strip()

@@ -15,7 +15,7 @@ import warnings
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, PreformattedString
 
-from newsqa.index.ingest.fields import HTML_PUBLISHED_META
+from newsqa.index.ingest.fields import HTML_PUBLISHED_META, HTML_UPDATED_META
 
 # Lines that are site furniture wherever they appear.
 _FURNITURE = re.compile(
@@ -180,7 +180,7 @@ _BLOCK_TAGS = frozenset(
 
 
 def clean_html(html: str) -> tuple[str, dict[str, str]]:
-    """The article text of a web page and its metadata (title, url, published, site) where found."""
+    """The article text of a web page and its metadata (title, url, published, updated, site) where found."""
     with warnings.catch_warnings():
         # We always pass markup, so "looks like a URL/filename" and XHTML notices are noise.
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
@@ -227,6 +227,8 @@ def _html_metadata(soup: BeautifulSoup) -> dict[str, str]:
         published = str(time_tag["datetime"]).strip() if time_tag else None
     if published:
         found["published"] = published
+    if updated := next((metas[k] for k in HTML_UPDATED_META if k in metas), None):
+        found["updated"] = updated
     return found
 
 
