@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
 from newsqa.index.answering.conversation import Conversations
 from newsqa.index.answering.question import analyse, tidy
+from newsqa.index.answering.window import Window, read_window
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
@@ -26,7 +28,7 @@ from newsqa.index.store.locks import exclusive_reindex
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import outdated_format
-from newsqa.index.types import Answer, Progress, ReindexSummary
+from newsqa.index.types import Answer, Progress, ReindexSummary, When
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,10 @@ STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another proce
 CANDIDATES = 30  # fetched from each retriever
 POOL = 20  # fused candidates reranked
 RANKED = 12  # reranked passages kept: the answerer reads the best of them, -k cites further ones
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def clean_question(text: str, limit: int) -> str:
@@ -156,20 +162,40 @@ class QA:
 
     # -- the service -------------------------------------------------------------------------
 
-    def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
-        """Answer `question` from the index; `chat_id` lets a follow-up borrow the last question."""
-        *_, final = self._answer(question, k, chat_id, stream=False)
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        chat_id: str | None = None,
+        when: When | None = None,
+    ) -> Answer:
+        """Answer `question` from the index; `chat_id` lets a follow-up borrow the last question;
+        `when` sets "today" for time phrases and an explicit window (--as-of, --since, --until)."""
+        *_, final = self._answer(question, k, chat_id, when or When(), stream=False)
         assert isinstance(final, Answer)
         return final
 
     def ask_stream(
-        self, question: str, *, k: int | None = None, chat_id: str | None = None
+        self, question: str, *, k: int | None = None, chat_id: str | None = None, when: When | None = None
     ) -> Iterator[str | Answer]:
         """As `ask`, but while an LLM writes, first yield its verified text so far; the Answer last."""
         if self.llm is None:
-            yield self.ask(question, k=k, chat_id=chat_id)
+            yield self.ask(question, k=k, chat_id=chat_id, when=when)
             return
-        yield from self._answer(question, k, chat_id, stream=True)
+        yield from self._answer(question, k, chat_id, when or When(), stream=True)
+
+    def _window(self, question: str, when: When) -> tuple[Window | None, str]:
+        """The time window to search (explicit ends win over the question's phrase), and the question
+        without its time phrase."""
+        today = when.as_of or self.settings.as_of or date.today()
+        window, rest = read_window(question, today)
+        if when.since or when.until:
+            try:
+                window = Window(when.since, when.until)
+            except ValueError as exc:
+                raise QuestionError(str(exc)) from None
+        return window, rest
 
     def _resolve(self, chat_id: str | None, asked: str) -> tuple[str, bool]:
         """The standalone question for `asked`, and whether an LLM condensed it from the chat."""
@@ -181,7 +207,7 @@ class QA:
         return self.conversations.resolve(chat_id, asked), False
 
     def _answer(
-        self, question: str, k: int | None, chat_id: str | None, *, stream: bool
+        self, question: str, k: int | None, chat_id: str | None, when: When, *, stream: bool
     ) -> Iterator[str | Answer]:
         started = time.perf_counter()
         asked = clean_question(question, self.settings.max_question_chars)
@@ -190,12 +216,20 @@ class QA:
         if self._snapshot is None:
             self._load_model_in_background()
         snapshot = self.snapshot()
+        window, searched = self._window(resolved, when)
+        period = None
+        if window is not None:
+            period = window.period(sum(window.holds(d.published) for d in snapshot.documents.values()))
+            if not period.articles:  # nothing to search: say so rather than search everything
+                yield Answer(asked, "", True, period=period, timings_ms={"total": _ms(started)})
+                return
         t_open = time.perf_counter()
-        embedding = self.embedder.get_query_embedding(resolved)
+        embedding = self.embedder.get_query_embedding(searched)
         t_embed = time.perf_counter()
         top = k or self.settings.top_k
-        found = retrieve(snapshot, self.store, embedding, resolved, POOL, CANDIDATES)
-        question_info = analyse(resolved)
+        days = None if window is None else window.days
+        found = retrieve(snapshot, self.store, embedding, searched, POOL, CANDIDATES, days)
+        question_info = analyse(searched)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         passages = rerank(found.passages, coverage)[: max(top, RANKED)]
         t_retrieve = time.perf_counter()
@@ -214,6 +248,7 @@ class QA:
             quotes=result.quotes,
             short_answer=result.short_answer,
             retrieved=passages,
+            period=period,
             timings_ms={
                 "open": (t_open - t_resolved) * 1000,
                 "embed": (t_embed - t_open) * 1000,
@@ -226,7 +261,7 @@ class QA:
         # The answerer decides abstention: nothing found that answers, no LLM call.
         if not result.abstained and self.llm is not None:
             answer = yield from self._with_llm(answer, resolved, result, passages, k, stream)
-        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        answer.timings_ms["total"] = _ms(started)
         if not answer.abstained:
             self.conversations.remember(chat_id, resolved, answer.answer)
         yield answer

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,35 @@ class Citation:
     url: str | None
     text: str
     score: float
+    published: str | None = None  # the article's ISO day, when dated
+    source_name: str | None = None  # the outlet: the article's `source`/og:site_name, else its URL's host
+
+    @classmethod
+    def of(cls, n: int, chunk: Chunk, score: float) -> Citation:
+        """Citation `n` of `chunk`'s article, quoting the chunk."""
+        host = urlsplit(chunk.url).hostname if chunk.url else None
+        outlet = chunk.site or (host.removeprefix("www.") if host else None)
+        return cls(n, chunk.source, chunk.title, chunk.url, chunk.text, score, chunk.published, outlet)
+
+
+@dataclass(frozen=True)
+class When:
+    """Time settings of one question: the day relative phrases are read against (None: AS_OF, else
+    today), and an explicit window (--since/--until) that replaces the question's own."""
+
+    as_of: date | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    """The time window an answer was restricted to (ISO days, None when open) and its indexed articles."""
+
+    since: str | None
+    until: str | None
+    phrase: str | None  # as the question said it ("last week"); None for --since/--until
+    articles: int  # indexed articles published inside
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,7 @@ class Answer:
     # "llm-fallback" (the LLM failed or nothing it wrote verified, so the extractive answer stands).
     mode: str = "extractive"
     verified: bool = False  # an LLM answer every sentence of which passed citation verification
+    period: Period | None = None  # the time window the question named, if any ("window" in to_json)
 
     @property
     def lead(self) -> str:
@@ -94,6 +126,7 @@ class Answer:
             "abstained": self.abstained,
             "short_answer": self.short_answer,
             "citations": [asdict(c) for c in self.citations],
+            "window": None if self.period is None else asdict(self.period),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newsqa.index.text.dates import byline
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the visible text
@@ -121,7 +122,9 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
     ]
     for i, cite in enumerate(answer.citations):
         quote = "<blockquote expandable>" if len(cite.text) > _EXPANDABLE_QUOTE else "<blockquote>"
-        head = ("<b>Sources</b>\n" if i == 0 else "") + f"[{cite.n}] {_link(cite.title, cite.url)}\n"
+        told = byline(cite.source_name, cite.published)
+        told = f" — {html.escape(told, quote=False)}" if told else ""
+        head = ("<b>Sources</b>\n" if i == 0 else "") + f"[{cite.n}] {_link(cite.title, cite.url)}{told}\n"
         blocks.append(_Block(cite.text, head=head, open=quote, close="</blockquote>"))
     return pack(blocks, limit=limit)
 

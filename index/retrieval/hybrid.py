@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+import numpy as np
+
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.types import Chunk, Passage
 
@@ -29,13 +31,17 @@ class Generation(Protocol):
     def chunks(self) -> list[Chunk]: ...  # sorted by (source, n): the lexical index's positions
     @property
     def lexical(self) -> LexicalIndex: ...
+    @property
+    def chunk_days(self) -> np.ndarray: ...  # each chunk's published day number (0: undated)
     def is_live(self, record: str, source: str) -> bool: ...
 
 
 class DenseIndex(Protocol):
     """Nearest-neighbour search over stored chunk embeddings (the store's `ChromaStore`)."""
 
-    def query(self, name: str, embedding: list[float], n: int) -> Sequence[tuple[str, Chunk, float]]: ...
+    def query(
+        self, name: str, embedding: list[float], n: int, days: tuple[int, int] | None = None
+    ) -> Sequence[tuple[str, Chunk, float]]: ...
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,17 @@ def retrieve(
     query_text: str,
     n: int,
     candidates: int = 30,
+    days: tuple[int, int] | None = None,
 ) -> Retrieved:
-    """The `n` best distinct passages for a query, fetching `candidates` from each retriever."""
+    """The `n` best distinct passages for a query, fetching `candidates` from each retriever; with
+    `days` (first, last day numbers), only passages of articles published in that window."""
     if not snapshot.chunks:
         return Retrieved([])
     by_id: dict[str, Chunk] = {}
     dense_ids: list[str] = []
     similarity: dict[str, float] = {}
     # Over-fetch: records of superseded article versions are filtered out below.
-    for record, chunk, sim in store.query(snapshot.collection, query_embedding, candidates + 10):
+    for record, chunk, sim in store.query(snapshot.collection, query_embedding, candidates + 10, days):
         if snapshot.is_live(record, chunk.source) and chunk.id not in by_id:
             by_id[chunk.id] = chunk
             dense_ids.append(chunk.id)
@@ -75,7 +83,11 @@ def retrieve(
     dense_ids = dense_ids[:candidates]
     lexical_ids = []
     bm25: dict[str, float] = {}
-    for position, score in snapshot.lexical.search(query_text, candidates):
+    only = None
+    if days is not None:
+        chunk_days = snapshot.chunk_days
+        only = ((chunk_days >= days[0]) & (chunk_days <= days[1])).astype(np.float32)
+    for position, score in snapshot.lexical.search(query_text, candidates, only):
         chunk = snapshot.chunks[position]
         by_id.setdefault(chunk.id, chunk)
         lexical_ids.append(chunk.id)

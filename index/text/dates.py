@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 
+from newsqa.index.types import Period
+
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 EARLIEST_YEAR = 1900  # older than any news article here: a misread number, not a date
@@ -60,3 +62,16 @@ def human_date(iso: str | None) -> str | None:
     """ "2025-03-12" as "12 Mar 2025" for citations; None when `iso` is not an ISO date."""
     day = to_date(iso or "") if iso and _ISO.match(iso) else None
     return None if day is None else f"{day.day} {day:%b %Y}"
+
+
+def byline(outlet: str | None, published: str | None) -> str:
+    """What a citation says after its title: "Outlet, 12 Mar 2025", either part alone, or ""."""
+    return ", ".join(part for part in (outlet, human_date(published)) if part)
+
+
+def period_text(period: Period) -> str:
+    """ "published 23 Nov 2025 – 30 Nov 2025", "published on 29 Nov 2025", "published since 1 Jan 2025"."""
+    since, until = human_date(period.since), human_date(period.until)
+    if since and until:
+        return f"published on {since}" if since == until else f"published {since} – {until}"
+    return f"published since {since}" if since else f"published until {until}"
