@@ -42,7 +42,15 @@ def test_ask_json_prints_the_contract(workdir, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"}
+    assert set(data) == {
+        "question",
+        "answer",
+        "abstained",
+        "short_answer",
+        "citations",
+        "window",
+        "timings_ms",
+    }
     assert "2,500" in data["answer"] and not data["abstained"]
     assert 1 <= len(data["citations"]) <= 2
 

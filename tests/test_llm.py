@@ -271,7 +271,7 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
     assert (
         set(data)
         == set(fallback)
-        == {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"}
+        == {"question", "answer", "abstained", "short_answer", "citations", "window", "timings_ms"}
     )
     assert data["answer"].startswith("Roughly 2,500 U.S. troops") and "llm" in data["timings_ms"]
     assert fallback["answer"].startswith("Presently, there are roughly 2,500")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from newsqa.index.text.dates import byline
+from newsqa.index.text.dates import byline, period_text
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the visible text
@@ -105,6 +105,8 @@ def _link(title: str, url: str | None) -> str:
 
 def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
     """The answer with [n] markers, then each source (linked title) with its quoted passage."""
+    if answer.period is not None and not answer.period.articles:
+        return [html.escape(f"No article in my sources was {period_text(answer.period)}.", quote=False)]
     if answer.abstained:
         blocks = [
             _Block(

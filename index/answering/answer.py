@@ -20,7 +20,17 @@ from functools import lru_cache
 
 from newsqa.index.answering.kinds import holds_kind
 from newsqa.index.answering.question import Question
+from newsqa.index.answering.timeline import (
+    CLOSE_COVERAGE,
+    as_of,
+    asks_present,
+    differing,
+    disagreeing,
+    figures,
+    recency,
+)
 from newsqa.index.retrieval.lexical import LexicalIndex
+from newsqa.index.text.dates import byline
 from newsqa.index.text.names import misspelt_mention, name_parts_mentioned
 from newsqa.index.text.normalise import fold
 from newsqa.index.text.numbers import numbers
@@ -213,8 +223,16 @@ def extract(
     if not ranked or ranked[0].coverage < needed:
         return Extract("", True, [], [])
     best = ranked[0]
+    if asks_present(question.text):
+        close = [c for c in ranked if c.fits and c.coverage >= CLOSE_COVERAGE * best.coverage]
+        best = max(close, key=lambda c: recency(c.passage.chunk.published))  # ties: the best-scored
+        ranked = [best, *(c for c in ranked if c is not best)]
     quoted = [best]
-    second = _antecedent(best, ranked) or _complement(best, ranked, question, idf)
+    rivals = disagreeing(best, ranked, question)
+    others = {r.passage.chunk.source for r in rivals}  # cited beside their figure, not as a second quote
+    second = _antecedent(best, ranked) or _complement(
+        best, [c for c in ranked if c.passage.chunk.source not in others], question, idf
+    )
     if second is not None:
         quoted.append(second)
         if second.passage.chunk.id == best.passage.chunk.id and second.index < best.index:
@@ -229,7 +247,7 @@ def extract(
     citations: list[Citation] = []
     number_of: dict[str, int] = {}
     quotes: dict[int, list[str]] = {}
-    for c in [best, *supporters, *quoted]:
+    for c in [best, *supporters, *quoted, *rivals]:
         chunk = c.passage.chunk
         if chunk.id not in number_of:
             number_of[chunk.id] = len(citations) + 1
@@ -243,7 +261,27 @@ def extract(
         if c is best:
             markers += [number_of[s.passage.chunk.id] for s in supporters]
         parts.append((c.sentence, " ".join(f"[{n}]" for n in dict.fromkeys(markers))))
+    if best.passage.chunk.published and asks_present(question.text):
+        parts[quoted.index(best)] = (
+            as_of(best.passage.chunk.published, best.sentence),
+            parts[quoted.index(best)][1],
+        )
     answer = _compose(parts, keep=quoted.index(best))
+    if rivals:
+        cited = {c.source: c for c in citations}
+        note = differing(
+            [
+                (
+                    figures(c.sentence, question.text),
+                    byline(cited[src].source_name, cited[src].published),
+                    number_of[c.passage.chunk.id],
+                )
+                for c in [best, *rivals]
+                if (src := c.passage.chunk.source)
+            ]
+        )
+        if note and len(answer) + len(note) < MAX_ANSWER_CHARS:
+            answer = f"{answer} {note}"
     return Extract(answer, False, citations, [" ".join(quotes[c.n]) for c in citations])
 
 

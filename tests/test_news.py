@@ -1,0 +1,156 @@
+"""News-native answers over the dated corpus (tests/data/dated): dated citations, time windows,
+through the service, the CLI and the Telegram formatting, with the real model and Chroma."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsqa.bot.cli import main
+from newsqa.bot.tgbot.render import render_answer
+from newsqa.index.config import Settings
+from newsqa.index.service import QA
+from newsqa.index.types import When
+from tests.botapi_emulator import parse_html
+
+DATED = Path(__file__).parent / "data" / "dated"
+AS_OF = date(2025, 11, 30)
+COUNCIL = "What did Norhaven council approve"
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory: pytest.TempPathFactory, embedder: object) -> QA:
+    base = tmp_path_factory.mktemp("dated")
+    shutil.copytree(DATED, base / "corpus")
+    qa = QA(Settings(corpus_dir=base / "corpus", index_dir=base / "index", as_of=AS_OF), embedder=embedder)
+    qa.reindex()
+    return qa
+
+
+def published(answer) -> list[str | None]:  # type: ignore[no-untyped-def]
+    return [c.published for c in answer.citations]
+
+
+def test_citations_carry_outlet_and_iso_date(dated: QA) -> None:
+    answer = dated.ask("How many people joined the Riverside climate march?", k=2)
+    first = answer.citations[0]
+    assert first.source == "march-herald.md"
+    assert (first.published, first.source_name) == ("2025-06-14", "Harbour Herald")
+    data = answer.to_json()["citations"][0]
+    assert (data["published"], data["source_name"]) == ("2025-06-14", "Harbour Herald")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "first", "last"),
+    [
+        ("yesterday", "2025-11-29", "2025-11-29"),
+        ("last week", "2025-11-23", "2025-11-30"),
+        ("this month", "2025-11-01", "2025-11-30"),
+        ("in 2024", "2024-01-01", "2024-12-31"),
+        ("since January", "2025-01-01", "2025-11-30"),
+    ],
+)
+def test_time_phrase_restricts_sources_to_its_window(dated: QA, phrase: str, first: str, last: str) -> None:
+    answer = dated.ask(f"{COUNCIL} {phrase}?", k=5)
+    assert not answer.abstained and answer.period is not None
+    assert (answer.period.since, answer.period.until, answer.period.phrase) == (first, last, phrase)
+    days = published(answer)
+    assert days and all(d is not None and first <= d <= last for d in days), days
+    assert answer.citations[0].text.startswith("Norhaven council approved")
+
+
+def test_each_window_finds_its_own_council_decision(dated: QA) -> None:
+    """Without the window the best passage is another decision: the filter, not luck, picks these."""
+    expected = {
+        "yesterday": "winter shelter",
+        "in 2024": "library budget",
+    }
+    for phrase, decision in expected.items():
+        assert decision in dated.ask(f"{COUNCIL} {phrase}?").answer
+    unfiltered = dated.ask(f"{COUNCIL}?", k=8)
+    assert len({c.published for c in unfiltered.citations}) > 2  # spans many dates
+
+
+def test_as_of_moves_the_window(dated: QA) -> None:
+    answer = dated.ask(f"{COUNCIL} yesterday?", when=When(as_of=date(2025, 11, 26)))
+    assert published(answer) == ["2025-11-25"] and "cars on the seafront" in answer.answer
+
+
+def test_empty_window_says_so_and_searches_nothing(dated: QA) -> None:
+    answer = dated.ask(f"{COUNCIL} in 2021?")
+    assert answer.abstained and answer.citations == []
+    assert answer.period is not None and answer.period.articles == 0
+
+
+def test_explicit_since_until_window(dated: QA) -> None:
+    answer = dated.ask(COUNCIL + "?", k=5, when=When(since=date(2024, 1, 1), until=date(2024, 12, 31)))
+    assert "library budget" in answer.answer
+    assert all(d is not None and d.startswith("2024") for d in published(answer))
+
+
+def test_undated_articles_still_answer_without_a_window(dated: QA) -> None:
+    answer = dated.ask("Who designed the Norhaven lighthouse?")
+    assert "Robert Stevenson" in answer.answer
+    assert answer.citations[0].published is None
+
+
+def test_cli_json_extends_the_contract_and_text_shows_outlet_and_date(dated: QA) -> None:
+    settings = dated.settings
+    common = ["--corpus", str(settings.corpus_dir), "--index-dir", str(settings.index_dir)]
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["ask", f"{COUNCIL} last week?", "--json", "--as-of", "2025-11-30", *common],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"} < set(data)
+    assert data["window"] == {
+        "since": "2025-11-23",
+        "until": "2025-11-30",
+        "phrase": "last week",
+        "articles": 2,
+    }
+    for cite in data["citations"]:
+        assert {"n", "source", "title", "url", "text", "score", "published", "source_name"} <= set(cite)
+        assert "2025-11-23" <= cite["published"] <= "2025-11-30"
+    text = runner.invoke(main, ["ask", f"{COUNCIL} yesterday?", "--as-of", "2025-11-30", *common]).stdout
+    assert "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in text
+    since = runner.invoke(
+        main, ["ask", COUNCIL + "?", "--since", "2021-01-01", "--until", "2021-12-31", *common]
+    ).stdout
+    assert "No article in my sources was published 1 Jan 2021 – 31 Dec 2021." in since
+
+
+def test_telegram_answer_shows_outlet_and_date(dated: QA) -> None:
+    answer = dated.ask(f"{COUNCIL} yesterday?")
+    shown = "\n".join(parse_html(m) for m in render_answer(answer))
+    assert "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in shown
+    empty = render_answer(dated.ask(f"{COUNCIL} in 2021?"))
+    assert parse_html(empty[0]) == "No article in my sources was published 1 Jan 2021 – 31 Dec 2021."
+
+
+def test_present_question_prefers_the_newest_dated_figure_and_says_as_of(dated: QA) -> None:
+    answer = dated.ask("How many people work at the Norhaven steelworks now?")
+    assert answer.answer.startswith("As of March 2025, about 2,400 people work")
+    assert answer.citations[0].published == "2025-03-11"
+
+
+def test_past_question_is_not_rewritten_as_of(dated: QA) -> None:
+    answer = dated.ask("How many people worked at the Norhaven steelworks in 2019?")
+    assert "4,200" in answer.answer and "As of" not in answer.answer
+
+
+def test_disagreeing_outlets_are_each_shown_with_source_and_date(dated: QA) -> None:
+    answer = dated.ask("How many people joined the Riverside climate march?")
+    assert (
+        "Sources differ: 12,000 (Harbour Herald, 14 Jun 2025 [1]); 8,000 (Valley Times, 15 Jun 2025 [2])."
+        in (answer.answer)
+    )
+    assert [c.source for c in answer.citations] == ["march-herald.md", "march-valley.html"]
