@@ -4,7 +4,9 @@ through the service, the CLI and the Telegram formatting, with the real model an
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from newsqa.bot.cli import main
 from newsqa.bot.tgbot.render import render_answer
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
+from newsqa.index.store.state import IndexConfig
 from newsqa.index.types import When
 from tests.botapi_emulator import parse_html
 
@@ -154,3 +157,24 @@ def test_disagreeing_outlets_are_each_shown_with_source_and_date(dated: QA) -> N
         in (answer.answer)
     )
     assert [c.source for c in answer.citations] == ["march-herald.md", "march-valley.html"]
+
+
+def test_index_from_before_dated_chunks_is_rebuilt_with_a_message(make_qa, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(DATED, tmp_path / "corpus")
+    qa = make_qa(tmp_path / "corpus")
+    qa.reindex()
+    state = qa.store.read_state()
+    assert state.config is not None
+    qa.store.write_state(
+        replace(state, config=replace(state.config, format=1))
+    )  # as an older newsqa wrote it
+    with caplog.at_level(logging.WARNING):
+        summary = qa.reindex()
+    assert "rebuilding it" in caplog.text
+    rebuilt = qa.store.read_state()
+    assert rebuilt.config == IndexConfig(
+        state.config.embed_model, state.config.chunk_tokens, state.config.chunk_overlap
+    )
+    assert rebuilt.collection != state.collection and summary.embedded == summary.chunks
+    days = {c.source: c.published for c in qa.snapshot().chunks}
+    assert days["council-shelter.md"] == "2025-11-29" and days["lighthouse.txt"] is None
