@@ -74,7 +74,8 @@ def ask(
 
     Time phrases in the question ("last week", "in 2024", "since January", "yesterday", "this month")
     restrict it to articles published then; --since/--until do the same explicitly."""
-    settings = load_settings(**options, **({"as_of": as_of.date()} if as_of else {}))
+    today: dict[str, Any] = {"as_of": as_of.date()} if as_of else {}  # else AS_OF, else today
+    settings = load_settings(**options, **today)
     when = When(since=since.date() if since else None, until=until.date() if until else None)
     qa = service(settings)
     ensure_index(qa)
