@@ -96,6 +96,7 @@ def test_good_cited_answer_is_verified_and_kept(llm_qa, llm):
         "abstained",
         "short_answer",
         "citations",
+        "window",
         "timings_ms",
     }
     assert "llm" in answer.timings_ms and answer.timings_ms["total"] >= answer.timings_ms["llm"]
