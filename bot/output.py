@@ -37,6 +37,8 @@ def print_answer(answer: Answer) -> None:
         where = f"{c.source}" + (f" <{c.url}>" if c.url else "")
         told = byline(c.source_name, c.published)
         click.echo(f"[{c.n}] {c.title}" + (f" — {told}" if told else "") + f" ({where})")
+        if c.also_reported_by:
+            click.echo(f"    also reported by {', '.join(c.also_reported_by)}")
         quote = answer.quotes[i] if i < len(answer.quotes) else c.text
         quote = shorten(quote, QUOTE_CHARS, ellipsis=" …")
         click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))

@@ -47,6 +47,14 @@ class Passage:
     lexical_rank: int | None = None
     dense_similarity: float | None = None  # cosine, when the dense side found it
     lexical_score: float | None = None  # BM25, when the lexical side found it
+    # Near-identical passages of other articles (the same wire story elsewhere), collapsed into this one.
+    copies: tuple[Chunk, ...] = ()
+
+
+def outlet(chunk: Chunk) -> str | None:
+    """Who published a chunk's article: its `source`/og:site_name, else its URL's host, else None."""
+    host = urlsplit(chunk.url).hostname if chunk.url else None
+    return chunk.site or (host.removeprefix("www.") if host else None)
 
 
 @dataclass(frozen=True)
@@ -60,14 +68,18 @@ class Citation:
     text: str
     score: float
     published: str | None = None  # the article's ISO day, when dated
-    source_name: str | None = None  # the outlet: the article's `source`/og:site_name, else its URL's host
+    source_name: str | None = None  # the outlet (types.outlet)
+    # Other articles carrying the same story (syndicated copies): their outlet, else their source.
+    also_reported_by: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, n: int, chunk: Chunk, score: float) -> Citation:
-        """Citation `n` of `chunk`'s article, quoting the chunk."""
-        host = urlsplit(chunk.url).hostname if chunk.url else None
-        outlet = chunk.site or (host.removeprefix("www.") if host else None)
-        return cls(n, chunk.source, chunk.title, chunk.url, chunk.text, score, chunk.published, outlet)
+    def of(cls, n: int, passage: Passage, score: float) -> Citation:
+        """Citation `n` of the passage's article, quoting it, naming the outlets of its copies."""
+        chunk = passage.chunk
+        also = list(dict.fromkeys(outlet(c) or c.source for c in passage.copies))
+        return cls(
+            n, chunk.source, chunk.title, chunk.url, chunk.text, score, chunk.published, outlet(chunk), also
+        )
 
 
 @dataclass(frozen=True)

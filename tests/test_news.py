@@ -178,3 +178,31 @@ def test_index_from_before_dated_chunks_is_rebuilt_with_a_message(make_qa, tmp_p
     assert rebuilt.collection != state.collection and summary.embedded == summary.chunks
     days = {c.source: c.published for c in qa.snapshot().chunks}
     assert days["council-shelter.md"] == "2025-11-29" and days["lighthouse.txt"] is None
+
+
+WIRE_COPIES = {"ferry-coastline.html", "ferry-herald.md", "ferry-valley.txt"}
+
+
+def test_syndicated_copies_collapse_into_one_citation_that_names_the_others(dated: QA) -> None:
+    answer = dated.ask("How much of a pay offer did the ferry union reject?", k=4)
+    assert "3 percent" in answer.answer
+    cited = [c.source for c in answer.citations]
+    copies = [c for c in answer.citations if c.source in WIRE_COPIES]
+    assert len(copies) == 1, cited  # one copy quoted, not three
+    outlets = {"ferry-coastline.html": "Coastline Daily", "ferry-herald.md": "Harbour Herald"}
+    outlets["ferry-valley.txt"] = "Valley Times"
+    others = {outlets[s] for s in WIRE_COPIES - {copies[0].source}}
+    assert set(copies[0].also_reported_by) == others
+    assert "ferry-analysis.md" in cited  # another outlet's own story is no longer crowded out
+    data = answer.to_json()["citations"]
+    assert all("also_reported_by" in c for c in data)
+    shown = "\n".join(parse_html(m) for m in render_answer(answer))
+    assert "also reported by " + ", ".join(copies[0].also_reported_by) in shown
+
+
+def test_undated_seed_corpus_still_answers_troops_with_its_three_sources(seed_qa: QA) -> None:
+    answer = seed_qa.ask("How many US troops are in Iraq?")
+    assert "2,500" in answer.answer and not answer.answer.startswith("As of")
+    assert len(answer.citations) == 3 and all("2,500" in q for q in answer.quotes)
+    assert all(c.published is None and c.also_reported_by == [] for c in answer.citations)
+    assert answer.period is None

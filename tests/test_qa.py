@@ -7,7 +7,17 @@ from newsqa.index.service import QA
 from .conftest import BOTH_STORES
 
 JSON_KEYS = {"question", "answer", "abstained", "short_answer", "citations", "window", "timings_ms"}
-CITATION_KEYS = {"n", "source", "title", "url", "text", "score", "published", "source_name"}
+CITATION_KEYS = {
+    "n",
+    "source",
+    "title",
+    "url",
+    "text",
+    "score",
+    "published",
+    "source_name",
+    "also_reported_by",
+}
 
 
 @BOTH_STORES

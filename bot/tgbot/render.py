@@ -126,6 +126,8 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
         quote = "<blockquote expandable>" if len(cite.text) > _EXPANDABLE_QUOTE else "<blockquote>"
         told = byline(cite.source_name, cite.published)
         told = f" — {html.escape(told, quote=False)}" if told else ""
+        if cite.also_reported_by:
+            told += html.escape(f" · also reported by {', '.join(cite.also_reported_by)}", quote=False)
         head = ("<b>Sources</b>\n" if i == 0 else "") + f"[{cite.n}] {_link(cite.title, cite.url)}{told}\n"
         blocks.append(_Block(cite.text, head=head, open=quote, close="</blockquote>"))
     return pack(blocks, limit=limit)

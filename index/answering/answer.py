@@ -251,7 +251,7 @@ def extract(
         chunk = c.passage.chunk
         if chunk.id not in number_of:
             number_of[chunk.id] = len(citations) + 1
-            citations.append(Citation.of(number_of[chunk.id], chunk, round(c.score, 4)))
+            citations.append(Citation.of(number_of[chunk.id], c.passage, round(c.score, 4)))
         quotes.setdefault(number_of[chunk.id], [])
         if c.sentence not in quotes[number_of[chunk.id]]:
             quotes[number_of[chunk.id]].append(c.sentence)
@@ -310,5 +310,5 @@ def with_further_sources(result: Extract, passages: list[Passage], k: int) -> li
         if chunk.source not in cited:  # further sources are other articles
             cited.add(chunk.source)
             n = len(out) + 1
-            out.append(Citation.of(n, chunk, round(p.score, 4)))
+            out.append(Citation.of(n, p, round(p.score, 4)))
     return out

@@ -55,7 +55,7 @@ def extract(
             sources.add(other.chunk.source)
             quoted.append((other, quote(other.chunk.text, reading)))
     confidence = round(1.0 - p_none, 4)
-    citations = [Citation.of(n, p.chunk, confidence) for n, (p, _) in enumerate(quoted, 1)]
+    citations = [Citation.of(n, p, confidence) for n, (p, _) in enumerate(quoted, 1)]
     sentence = quoted[0][1]
     short = span if 0 < len(span) <= SHORT_ANSWER_MAX_CHARS else None
     # A span that is nearly the whole sentence is not repeated before it.
