@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from newsqa.index.answering.question import Question
-from newsqa.index.text.dates import to_date
+from newsqa.index.text.dates import DATELINE, to_date
 from newsqa.index.text.numbers import numbers
 from newsqa.index.types import Passage
 
@@ -46,6 +46,8 @@ def as_of(published: str | None, sentence: str) -> str:
     day = to_date(published) if published else None
     if day is None:
         return sentence
+    if lede := DATELINE.match(sentence):  # "NORHAVEN, 4 April 2025 (Wire) - A ticket…": the date is said
+        sentence = sentence[lede.end() :].strip()
     first, _, rest = sentence.partition(" ")
     if first.lower() in _SENTENCE_OPENERS:
         first = first.lower()

@@ -12,27 +12,14 @@ import logging
 import re
 from dataclasses import dataclass
 
-from newsqa.index.text.dates import to_date
+from newsqa.index.text.dates import DATE_PHRASE, DATELINE, to_date
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-_WEEKDAY = r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?"
-# "12 March 2025", "March 12, 2025", "2025-03-12", each optionally after a weekday.
-DATE_PHRASE = (
-    rf"{_WEEKDAY}(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
-)
 _TIME = r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*[A-Z]{2,4})?)?"
 # "Updated: 14 March 2025, 09:10 GMT", "Published March 12, 2025", "Posted on 2025-03-12"
 _LABELLED = re.compile(
     rf"(?i)^(?P<label>(?:last\s+)?updated|published|posted)(?:\s+on)?\s*:?\s*(?P<date>{DATE_PHRASE}){_TIME}\.?$"
 )
 _BARE = re.compile(rf"^(?P<date>{DATE_PHRASE}){_TIME}\.?$")
-# "BAGHDAD, March 12, 2025 (Reuters) - The United States…": the dateline opens the lede.
-_DATELINE = re.compile(
-    rf"^[A-Z][A-Za-z.'’ -]{{1,40}},\s*(?P<date>{DATE_PHRASE})\s*(?:\([^)]{{1,30}}\))?\s*[-–—]"
-)
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?=[/\-_.]|$)|/((?:19|20)\d{2})(\d{2})(\d{2})/"
 )
@@ -84,7 +71,7 @@ def dateline(body: str) -> tuple[Dates, str]:
         elif bare := _BARE.match(line):
             published = published or iso(bare["date"])
             drop.add(i)
-        elif lede := _DATELINE.match(line):
+        elif lede := DATELINE.match(line):
             published = published or iso(lede["date"])
     kept = "\n".join(line for i, line in enumerate(lines) if i not in drop)
     return Dates(published, updated), kept

@@ -15,6 +15,20 @@ from newsqa.index.types import Period
 
 _ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?"
+# "12 March 2025", "March 12, 2025", "2025-03-12", each optionally after a weekday.
+DATE_PHRASE = (
+    rf"{_WEEKDAY}(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})"
+)
+# "BAGHDAD, March 12, 2025 (Reuters) - The United States…": the dateline opens the lede.
+DATELINE = re.compile(
+    rf"^[A-Z][A-Za-z.'’ -]{{1,40}},\s*(?P<date>{DATE_PHRASE})\s*(?:\([^)]{{1,30}}\))?\s*[-–—]"
+)
 EARLIEST_YEAR = 1900  # older than any news article here: a misread number, not a date
 
 
