@@ -12,6 +12,7 @@ from typing import Any
 
 from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
 from newsqa.index.answering.conversation import Conversations
+from newsqa.index.answering.metadata import author_answer, author_topic
 from newsqa.index.answering.question import analyse, tidy
 from newsqa.index.answering.window import Window, read_window
 from newsqa.index.config import Settings
@@ -224,6 +225,8 @@ class QA:
                 yield Answer(asked, "", True, period=period, timings_ms={"total": _ms(started)})
                 return
         t_open = time.perf_counter()
+        topic = author_topic(searched)  # "who wrote the article about X": search for X
+        searched = topic or searched
         embedding = self.embedder.get_query_embedding(searched)
         t_embed = time.perf_counter()
         top = k or self.settings.top_k
@@ -233,7 +236,9 @@ class QA:
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         passages = rerank(found.passages, coverage)[: max(top, RANKED)]
         t_retrieve = time.perf_counter()
-        if self.reader is not None:
+        if topic is not None:
+            result = author_answer(question_info, passages, coverage, snapshot.article_text)
+        elif self.reader is not None:
             from newsqa.index.answering import learned
 
             result = learned.extract(question_info, passages, self.reader, snapshot.article_text)

@@ -20,6 +20,7 @@ class Article:
     published: str | None = None  # ISO 8601 day ("2025-03-12"), when the article is dated
     updated: str | None = None  # ISO day of its last update, when later than `published`
     site: str | None = None  # the publication ("source" in front matter)
+    author: str | None = None  # front matter/sidecar `author`, <meta name="author">, or a "By X" byline
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Chunk:
     published: str | None = None  # the article's, ISO day
     updated: str | None = None
     site: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Citation:
     source_name: str | None = None  # the outlet (types.outlet)
     # Other articles carrying the same story (syndicated copies): their outlet, else their source.
     also_reported_by: list[str] = field(default_factory=list)
+    author: str | None = None  # the article's, when known
 
     @classmethod
     def of(cls, n: int, passage: Passage, score: float) -> Citation:
@@ -78,7 +81,16 @@ class Citation:
         chunk = passage.chunk
         also = list(dict.fromkeys(outlet(c) or c.source for c in passage.copies))
         return cls(
-            n, chunk.source, chunk.title, chunk.url, chunk.text, score, chunk.published, outlet(chunk), also
+            n,
+            chunk.source,
+            chunk.title,
+            chunk.url,
+            chunk.text,
+            score,
+            chunk.published,
+            outlet(chunk),
+            also,
+            chunk.author,
         )
 
 

@@ -134,3 +134,14 @@ def test_dated_corpus_dates_every_article_but_the_undated_ones() -> None:
 def test_human_date_for_citations() -> None:
     assert human_date("2025-03-12") == "12 Mar 2025"
     assert human_date(None) is None and human_date("soon") is None
+
+
+def test_author_comes_from_front_matter_meta_or_byline_and_never_stays_in_the_text(tmp_path: Path) -> None:
+    md = article(tmp_path, "a.md", f"---\nauthor: Sam Okoro\n---\n# Budget\n\n{BODY}")
+    page_author = article(tmp_path, "b.html", page('<meta name="author" content="Priya Nair">'))
+    profile = article(
+        tmp_path, "c.html", page('<meta property="article:author" content="https://x.example/p">')
+    )
+    text = article(tmp_path, "d.txt", f"Budget\n\nBy Helen Marsh and Tom Briggs\n\n{BODY}")
+    assert (md.author, page_author.author, profile.author) == ("Sam Okoro", "Priya Nair", None)
+    assert text.author == "Helen Marsh and Tom Briggs" and "Helen" not in text.text

@@ -121,7 +121,9 @@ def test_cli_json_extends_the_contract_and_text_shows_outlet_and_date(dated: QA)
         "articles": 2,
     }
     for cite in data["citations"]:
-        assert {"n", "source", "title", "url", "text", "score", "published", "source_name"} <= set(cite)
+        assert {"n", "source", "title", "url", "text", "score", "published", "source_name", "author"} <= set(
+            cite
+        )
         assert "2025-11-23" <= cite["published"] <= "2025-11-30"
     text = runner.invoke(main, ["ask", f"{COUNCIL} yesterday?", "--as-of", "2025-11-30", *common]).stdout
     assert "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in text
@@ -206,3 +208,28 @@ def test_undated_seed_corpus_still_answers_troops_with_its_three_sources(seed_qa
     assert len(answer.citations) == 3 and all("2,500" in q for q in answer.quotes)
     assert all(c.published is None and c.also_reported_by == [] for c in answer.citations)
     assert answer.period is None
+
+
+@pytest.mark.parametrize(
+    ("question", "author", "source"),
+    [
+        (
+            "Who wrote the article about the ferry strike costs?",
+            "Sam Okoro",
+            "ferry-analysis.md",
+        ),  # front matter
+        ("Who wrote the article about the climate march police estimate?", "Priya Nair", "march-valley.html"),
+        ("Who wrote the story about the seafront car ban?", "Helen Marsh", "council-seafront.txt"),  # byline
+    ],
+)
+def test_who_wrote_is_answered_from_metadata(dated: QA, question: str, author: str, source: str) -> None:
+    answer = dated.ask(question)
+    assert answer.answer.startswith(f"{author} wrote “") and answer.citations[0].source == source
+    assert answer.citations[0].author == author and author not in answer.citations[0].text
+
+
+def test_author_bio_stays_out_of_the_quoted_text_and_no_author_is_said(dated: QA) -> None:
+    answer = dated.ask("Who wrote the article about the hospital cancer wing?")
+    assert answer.answer == "“Hospital opens cancer wing” (Valley Times, 2 Jul 2025) names no author. [1]"
+    assert "health reporter" not in answer.citations[0].text
+    assert dated.ask("Who wrote the article about the Mars landing?").abstained

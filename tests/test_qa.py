@@ -17,6 +17,7 @@ CITATION_KEYS = {
     "published",
     "source_name",
     "also_reported_by",
+    "author",
 }
 
 

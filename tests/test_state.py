@@ -17,6 +17,7 @@ STORED = {
     "config": {"chunk_overlap": 30, "chunk_tokens": 200, "embed_model": "minilm-int8:abc", "format": 2},
     "documents": {
         "a.txt": {
+            "author": None,
             "chunks": 2,
             "published": "2025-03-12",
             "sha256": "f" * 64,
@@ -36,7 +37,7 @@ def test_state_round_trips_the_stored_document_unchanged() -> None:
     state = IndexState.from_json(json.loads(json.dumps(STORED)))
     assert state.config == IndexConfig("minilm-int8:abc", 200, 30)
     assert state.documents["a.txt"] == DocumentState(
-        "ffffffffffffffff", 2, "f" * 64, "A", "https://example.com/a", "2025-03-12", None, None
+        "ffffffffffffffff", 2, "f" * 64, "A", "https://example.com/a", "2025-03-12", None, None, None
     )
     assert json.dumps(state.to_json(), sort_keys=True) == json.dumps(STORED, sort_keys=True)
     assert not outdated_format(state)
@@ -47,6 +48,7 @@ def test_state_written_before_dated_chunks_reads_but_is_outdated() -> None:
     old = json.loads(json.dumps(STORED))
     old["config"]["format"] = 1
     del old["documents"]["a.txt"]["updated"]
+    del old["documents"]["a.txt"]["author"]
     state = IndexState.from_json(old)
     assert state.documents["a.txt"].updated is None
     assert outdated_format(state)

@@ -60,6 +60,7 @@ class Chunker:
                 published=article.published,
                 updated=article.updated,
                 site=article.site,
+                author=article.author,
             )
             for n, piece in enumerate(pieces)
             if piece.strip()

@@ -9,6 +9,7 @@ FIELD_KEYS = {
     "published": ("published", "published_at", "date", "pubdate"),
     "updated": ("updated", "updated_at", "modified", "last_modified", "date_modified"),
     "site": ("source", "site", "publication"),
+    "author": ("author", "authors", "byline"),
 }
 # <meta> property, name or itemprop values that give a web page's publication date, best first.
 HTML_PUBLISHED_META = tuple(
@@ -19,3 +20,5 @@ HTML_PUBLISHED_META = tuple(
 HTML_UPDATED_META = tuple(
     "article:modified_time og:updated_time datemodified dc.date.modified last-modified lastmod".split()
 )
+# <meta> values naming a web page's author, best first.
+HTML_AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")

@@ -166,6 +166,7 @@ class Indexer:
                     published=article.published,
                     updated=article.updated,
                     site=article.site,
+                    author=article.author,
                 )
             elif article.source in old_docs:
                 documents[article.source] = old_docs[article.source]

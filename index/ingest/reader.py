@@ -7,8 +7,8 @@ of `key: value` lines between `---` fences (`title`, `url`, `date`, `updated`, `
 Dates are read as ingest/dates.py says, from these fields or the file itself.
 
 Sidecar convention: metadata for `a.txt` may live in `a.txt.json` next to it, an object with any of
-"title", "url", "published", "updated" and "source" (the publication). Sidecar values win over the file's own;
-the sidecar's bytes count towards the article's sha256, so editing it triggers a reindex.
+"title", "url", "published", "updated", "source" (the publication) and "author". Sidecar values win
+over the file's own; the sidecar's bytes count towards the article's sha256, so editing it triggers a reindex.
 
 Nothing outside the corpus folder is ever opened: a symlink is followed only if it resolves inside.
 """
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from newsqa.index.errors import CorpusError
-from newsqa.index.ingest.clean import clean_text
+from newsqa.index.ingest.clean import byline_author, clean_text
 from newsqa.index.ingest.dates import article_dates
 from newsqa.index.ingest.parse import drop_repeated_title, headline_from_lede, is_lede, metadata, parse
 from newsqa.index.types import Article
@@ -112,6 +112,7 @@ def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha
     else:
         body = drop_repeated_title(body, title)
     dates, body = article_dates(meta, path.suffix.lower(), text, body)
+    author = meta.get("author") or byline_author(body)  # before clean_text drops the byline
     body = clean_text(body)
     if not body:
         raise UnreadableFile(source, "empty after cleaning")
@@ -124,6 +125,7 @@ def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha
         published=dates.published,
         updated=dates.updated,
         site=meta.get("site"),
+        author=author,
     )
 
 

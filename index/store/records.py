@@ -38,6 +38,7 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "published": chunk.published or "",
         "updated": chunk.updated or "",
         "site": chunk.site or "",
+        "author": chunk.author or "",
         "published_day": published_day(chunk.published),
     }
 
@@ -61,6 +62,7 @@ def chunk_from(meta: dict[str, Any], text: str) -> Chunk:
         published=str(meta.get("published") or "") or None,
         updated=str(meta.get("updated") or "") or None,
         site=str(meta.get("site") or "") or None,
+        author=str(meta.get("author") or "") or None,
     )
 
 

@@ -35,7 +35,18 @@ FORMAT = 2
 PREFIX = "snapshot-"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
-_COLUMNS = ("sources", "ns", "versions", "titles", "urls", "published", "updated", "sites", "texts")
+_COLUMNS = (
+    "sources",
+    "ns",
+    "versions",
+    "titles",
+    "urls",
+    "published",
+    "updated",
+    "sites",
+    "authors",
+    "texts",
+)
 # A change to any of these can change what a snapshot holds: it changes the key.
 _CODE = (
     "store/records.py",
@@ -172,6 +183,7 @@ def _write_chunks(path: Path, chunks: list[Chunk], state: IndexState) -> None:
         "published": [c.published for c in chunks],
         "updated": [c.updated for c in chunks],
         "sites": [c.site for c in chunks],
+        "authors": [c.author for c in chunks],
         "texts": [c.text for c in chunks],
     }
     path.write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
@@ -187,11 +199,13 @@ def _read_chunks(path: Path, state: IndexState) -> list[Chunk]:
         raise ValueError("its chunk columns differ in length")
     live = state.versions
     chunks = []
-    for source, n, version, title, url, published, updated, site, text in zip(*columns, strict=True):
+    for source, n, version, title, url, published, updated, site, author, text in zip(*columns, strict=True):
         if live.get(source) != version:
             raise ValueError(f"chunk {source}#{n} is not live in this state")
         chunks.append(
-            Chunk(chunk_id(source, int(n)), source, int(n), text, title, url, published, updated, site)
+            Chunk(
+                chunk_id(source, int(n)), source, int(n), text, title, url, published, updated, site, author
+            )
         )
     if any((a.source, a.n) >= (b.source, b.n) for a, b in zip(chunks, chunks[1:], strict=False)):
         raise ValueError("its chunks are not in order")

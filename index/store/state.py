@@ -13,7 +13,7 @@ from typing import Any
 
 from newsqa.index.store.records import record_id
 
-# 2: chunks carry `updated`, `site` and `published_day` and `published` is an ISO day; an index of
+# 2: chunks carry `updated`, `site`, `author` and `published_day` and `published` is an ISO day; an index of
 # format 1 is rebuilt on the next reindex (see ingest/indexer.py), never mixed with format 2 chunks.
 STATE_FORMAT = 2
 
@@ -52,6 +52,7 @@ class DocumentState:
     published: str | None = None
     updated: str | None = None
     site: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class IndexState:
                     published=doc.get("published"),
                     updated=doc.get("updated"),
                     site=doc.get("site"),
+                    author=doc.get("author"),
                 )
                 for source, doc in dict(data.get("documents", {})).items()
             }
