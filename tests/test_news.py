@@ -14,12 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from newsqa.bot.cli import main
+from newsqa.bot.tgbot.app import build_application, serve
 from newsqa.bot.tgbot.render import render_answer
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
 from newsqa.index.store.state import IndexConfig
 from newsqa.index.types import When
-from tests.botapi_emulator import parse_html
+from tests.botapi_emulator import TOKEN, bot_thread, parse_html
 
 DATED = Path(__file__).parent / "data" / "dated"
 AS_OF = date(2025, 11, 30)
@@ -233,3 +234,26 @@ def test_author_bio_stays_out_of_the_quoted_text_and_no_author_is_said(dated: QA
     assert answer.answer == "“Hospital opens cancer wing” (Valley Times, 2 Jul 2025) names no author. [1]"
     assert "health reporter" not in answer.citations[0].text
     assert dated.ask("Who wrote the article about the Mars landing?").abstained
+
+
+@pytest.mark.timeout(120)
+def test_bot_answers_a_time_filtered_question_with_dated_sources(dated: QA, emulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Through the real PTB application polling the Bot API emulator, over the same service."""
+    settings = dated.settings.with_overrides(
+        telegram_bot_token=TOKEN,
+        telegram_base_url=emulator.base_url,
+        feedback_log=tmp_path / "feedback.jsonl",
+        rate_limit_per_minute=0,
+    )
+    app = build_application(settings, qa=dated)
+    with bot_thread(app, lambda: serve(app, settings, stop_signals=None)):
+        emulator.send("What did Norhaven council approve yesterday?", user=11)
+        [reply] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 11)
+        emulator.send("What did Norhaven council approve in 2021?", user=12)
+        [empty] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 12)
+    shown = parse_html(reply.params["text"])
+    assert (
+        "winter shelter" in shown
+        and "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in shown
+    )
+    assert parse_html(empty.params["text"]).startswith("No article in my sources was published 1 Jan 2021")
