@@ -19,8 +19,7 @@ QUOTE_CHARS = 400
 def print_answer(answer: Answer) -> None:
     """The answer, then its numbered sources with the passages quoted."""
     if answer.period is not None and not answer.period.articles:
-        click.echo(f"No article in my sources was {period_text(answer.period)}.")
-        return
+        click.echo(f"No article in my sources was {period_text(answer.period)}; searched them all.")
     if answer.abstained:
         click.echo(
             "Not in my sources: the indexed articles do not answer this. Try rephrasing, or add articles."
@@ -29,7 +28,7 @@ def print_answer(answer: Answer) -> None:
     lead = answer.lead  # the short answer, in bold on a terminal
     click.echo(click.style(lead, bold=True) + answer.answer[len(lead) :])
     click.echo("")
-    if answer.period is not None:
+    if answer.period is not None and answer.period.articles:
         count = answer.period.articles
         click.echo(f"Searched {count} article{'s' if count != 1 else ''} {period_text(answer.period)}.")
     click.echo("Sources:")

@@ -85,10 +85,16 @@ def test_as_of_moves_the_window(dated: QA) -> None:
     assert published(answer) == ["2025-11-25"] and "cars on the seafront" in answer.answer
 
 
-def test_empty_window_says_so_and_searches_nothing(dated: QA) -> None:
+def test_empty_window_is_said_and_every_article_searched(dated: QA) -> None:
+    """Nothing was published in 2021: the year may be the event's, so everything is searched, saying so."""
     answer = dated.ask(f"{COUNCIL} in 2021?")
-    assert answer.abstained and answer.citations == []
-    assert answer.period is not None and answer.period.articles == 0
+    assert answer.period is not None and (answer.period.articles, answer.period.phrase) == (0, "in 2021")
+    assert not answer.abstained and "Norhaven council approved" in answer.answer
+
+
+def test_undated_corpus_reads_a_year_as_the_events(seed_qa: QA) -> None:
+    answer = seed_qa.ask("Which city did ISIS capture in 2014?")
+    assert "Mosul" in answer.answer and answer.period is not None and answer.period.articles == 0
 
 
 def test_explicit_since_until_window(dated: QA) -> None:
@@ -131,7 +137,7 @@ def test_cli_json_extends_the_contract_and_text_shows_outlet_and_date(dated: QA)
     since = runner.invoke(
         main, ["ask", COUNCIL + "?", "--since", "2021-01-01", "--until", "2021-12-31", *common]
     ).stdout
-    assert "No article in my sources was published 1 Jan 2021 – 31 Dec 2021." in since
+    assert "No article in my sources was published 1 Jan 2021 – 31 Dec 2021; searched them all." in since
 
 
 def test_telegram_answer_shows_outlet_and_date(dated: QA) -> None:
@@ -139,7 +145,9 @@ def test_telegram_answer_shows_outlet_and_date(dated: QA) -> None:
     shown = "\n".join(parse_html(m) for m in render_answer(answer))
     assert "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in shown
     empty = render_answer(dated.ask(f"{COUNCIL} in 2021?"))
-    assert parse_html(empty[0]) == "No article in my sources was published 1 Jan 2021 – 31 Dec 2021."
+    assert parse_html(empty[0]).startswith(
+        "No article in my sources was published 1 Jan 2021 – 31 Dec 2021; I searched them all."
+    )
 
 
 def test_present_question_prefers_the_newest_dated_figure_and_says_as_of(dated: QA) -> None:

@@ -105,10 +105,11 @@ def _link(title: str, url: str | None) -> str:
 
 def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
     """The answer with [n] markers, then each source (linked title) with its quoted passage."""
+    note = []  # a time window that holds nothing: the answer searched every article
     if answer.period is not None and not answer.period.articles:
-        return [html.escape(f"No article in my sources was {period_text(answer.period)}.", quote=False)]
+        note = [_Block(f"No article in my sources was {period_text(answer.period)}; I searched them all.")]
     if answer.abstained:
-        blocks = [
+        blocks = note + [
             _Block(
                 "I couldn't find an answer to that in the indexed articles. Try rephrasing with "
                 "the names, places or events you mean, or see /sources for what I have read."
@@ -119,7 +120,7 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
             blocks.append(_Block("", head=f"<b>Closest articles</b>\n{titles}"))
         return pack(blocks, limit=limit)
     lead = answer.lead
-    blocks = [
+    blocks = note + [
         _Block(answer.answer[len(lead) :], head=f"<b>{html.escape(lead, quote=False)}</b> " if lead else "")
     ]
     for i, cite in enumerate(answer.citations):

@@ -4,7 +4,8 @@ A window restricts retrieval to articles published inside it (both ends included
 phrases are read against `today`: the real date, or `--as-of`/AS_OF for reproducible runs. The
 phrase is taken out of the question, so "What did the council approve last week?" searches for
 "What did the council approve?" among last week's articles. Free-form dates ("since 3 March",
-"before June 2024") are read with dateparser (text/dates.py).
+"before June 2024") are read with dateparser (text/dates.py). A window that holds no article is
+ignored by the service (it says so): the phrase may name when the event happened.
 """
 
 from __future__ import annotations
