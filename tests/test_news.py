@@ -162,12 +162,16 @@ def test_past_question_is_not_rewritten_as_of(dated: QA) -> None:
 
 
 def test_disagreeing_outlets_are_each_shown_with_source_and_date(dated: QA) -> None:
+    """Two outlets say 12,000 in other words (agreement: cited together), a third says 8,000."""
     answer = dated.ask("How many people joined the Riverside climate march?")
-    assert (
-        "Sources differ: 12,000 (Harbour Herald, 14 Jun 2025 [1]); 8,000 (Valley Times, 15 Jun 2025 [2])."
-        in (answer.answer)
-    )
-    assert [c.source for c in answer.citations] == ["march-herald.md", "march-valley.html"]
+    assert answer.answer.startswith("Organisers said about 12,000 people joined")
+    differ = "12,000 (Harbour Herald, 14 Jun 2025 [1]); 8,000 (Valley Times, 15 Jun 2025 [3])."
+    assert f"[1] [2] Sources differ: {differ}" in answer.answer
+    assert [c.source for c in answer.citations] == [
+        "march-herald.md",
+        "march-coastline.md",
+        "march-valley.html",
+    ]
 
 
 def test_index_from_before_dated_chunks_is_rebuilt_with_a_message(make_qa, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -265,3 +269,16 @@ def test_bot_answers_a_time_filtered_question_with_dated_sources(dated: QA, emul
         and "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in shown
     )
     assert parse_html(empty.params["text"]).startswith("No article in my sources was published 1 Jan 2021")
+
+
+def test_disagreeing_years_are_shown_for_a_when_question(dated: QA) -> None:
+    answer = dated.ask("When was the Old Bridge built?")
+    assert answer.answer.endswith(
+        "Sources differ: 1824 (Valley Times, 13 Mar 2025 [1]); 1820 (12 Mar 2025 [2])."
+    )
+    assert [c.source for c in answer.citations] == ["bridge-history.md", "bridge.txt"]
+
+
+def test_agreeing_dated_sources_are_cited_together_without_a_difference(dated: QA) -> None:
+    answer = dated.ask("How much of a pay offer did the ferry union reject?")
+    assert "Sources differ" not in answer.answer

@@ -36,7 +36,7 @@ from newsqa.index.text.normalise import fold
 from newsqa.index.text.numbers import numbers
 from newsqa.index.text.sentences import cached_sentences
 from newsqa.index.text.terms import stems
-from newsqa.index.types import Citation, Passage
+from newsqa.index.types import Citation, Passage, outlet
 
 MAX_ANSWER_CHARS = 500
 # Share of the question's IDF mass the best sentence (with its context) must cover;
@@ -241,7 +241,7 @@ def extract(
     supporters: list[Candidate] = []
     seen_sources = {c.passage.chunk.source for c in quoted}
     for c in ranked[1:]:
-        if _supports(best, c, question) and c.passage.chunk.source not in seen_sources:
+        if _supports(best, c, question) and c.passage.chunk.source not in seen_sources | others:
             seen_sources.add(c.passage.chunk.source)
             supporters.append(c)
     citations: list[Citation] = []
@@ -268,17 +268,13 @@ def extract(
         )
     answer = _compose(parts, keep=quoted.index(best))
     if rivals:
-        cited = {c.source: c for c in citations}
+        stated = [(c.sentence, c.passage.chunk) for c in [best, *rivals]]
         note = differing(
             [
-                (
-                    figures(c.sentence, question.text),
-                    byline(cited[src].source_name, cited[src].published),
-                    number_of[c.passage.chunk.id],
-                )
-                for c in [best, *rivals]
-                if (src := c.passage.chunk.source)
-            ]
+                (said, figures(said, question), byline(outlet(ch), ch.published), number_of[ch.id])
+                for said, ch in stated
+            ],
+            question.kind,
         )
         if note and len(answer) + len(note) < MAX_ANSWER_CHARS:
             answer = f"{answer} {note}"

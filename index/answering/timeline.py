@@ -3,7 +3,8 @@
 A question about the present ("how many … are", "currently", "still", "now", "latest") is answered
 from the newest dated sentence among those that answer it about as well as the best one; undated
 sentences come after dated ones. The answer then opens "As of March 2025, …". When dated sources give
-different figures for what was asked, each figure is listed with its source and date.
+different figures (counts, or years for "when") for what was asked, each is listed with its source
+and date.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _SENTENCE_OPENERS = frozenset(
     " their this these those".split()
 )
 MAX_RIVALS = 3  # other figures listed when dated sources disagree
+FIGURE_KINDS = frozenset({"number", "date"})  # counts and years are compared; names are not (yet)
+_YEARS = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 # A sentence answers "about as well" as the best one when it covers this share of what the best covers.
 CLOSE_COVERAGE = 0.8
 
@@ -54,27 +57,38 @@ def as_of(published: str | None, sentence: str) -> str:
     return f"As of {day:%B %Y}, {first} {rest}".rstrip()
 
 
-def figures(sentence: str, question: str) -> frozenset[str]:
-    """The numbers a sentence states that the question does not."""
-    return numbers(sentence) - numbers(question)
+def figures(sentence: str, question: Question) -> frozenset[str]:
+    """What a sentence states that a "how many" (its numbers) or "when" (its years) asks for, less
+    what the question itself says."""
+    if question.kind == "date":
+        return frozenset(_YEARS.findall(sentence)) - frozenset(_YEARS.findall(question.text))
+    return numbers(sentence) - numbers(question.text)
 
 
-def show_figure(figure: str) -> str:
-    return f"{int(figure):,}" if figure.isdigit() else figure
+def show_figure(figure: str, kind: str) -> str:
+    return f"{int(figure):,}" if figure.isdigit() and kind == "number" else figure
 
 
-def differing(values: list[tuple[frozenset[str], str, int]]) -> str:
+def differing(values: list[tuple[str, frozenset[str], str, int]], kind: str) -> str:
     """ "Sources differ: 2,400 (Coastline Daily, 11 Mar 2025 [1]); 3,100 (18 Sep 2023 [2])." from
-    (figures, "outlet", citation number) per source, the answer's own first; "" when all agree."""
+    (sentence, its figures, "outlet, date", citation number) per source, the answer's own first; each
+    source shows the first figure its sentence states; "" when they show the same."""
     shown: list[str] = []
     seen: set[str] = set()
-    for found, outlet, n in values:
-        fresh = sorted(found - seen)
-        if not fresh:
+    for sentence, found, told, n in values:
+        if not found or found & seen:
             continue
         seen |= found
-        shown.append(f"{' / '.join(show_figure(f) for f in fresh)} ({outlet} [{n}])" if outlet else f"[{n}]")
+        first = min(found, key=lambda f: _position(sentence, show_figure(f, kind)))
+        shown.append(
+            f"{show_figure(first, kind)} ({told} [{n}])" if told else f"{show_figure(first, kind)} [{n}]"
+        )
     return "Sources differ: " + "; ".join(shown) + "." if len(shown) > 1 else ""
+
+
+def _position(sentence: str, figure: str) -> int:
+    at = sentence.find(figure)
+    return at if at >= 0 else len(sentence)
 
 
 class Scored(Protocol):
@@ -94,16 +108,16 @@ S = TypeVar("S", bound=Scored)
 
 
 def disagreeing(best: S, ranked: Sequence[S], question: Question) -> list[S]:
-    """Dated sentences of other articles that answer a "how many" about as well as `best` but state
-    other figures (at most MAX_RIVALS, one per article)."""
-    mine = figures(best.sentence, question.text)
-    if question.kind != "number" or not best.passage.chunk.published or not mine:
+    """Dated sentences of other articles that answer a "how many" or "when" about as well as `best`
+    but state other figures (at most MAX_RIVALS, one per article)."""
+    mine = figures(best.sentence, question)
+    if question.kind not in FIGURE_KINDS or not best.passage.chunk.published or not mine:
         return []
     found: list[S] = []
     seen = {best.passage.chunk.source}
     for c in ranked:
         source = c.passage.chunk.source
-        theirs = figures(c.sentence, question.text)
+        theirs = figures(c.sentence, question)
         if source in seen or not (c.fits and c.passage.chunk.published and theirs) or theirs & mine:
             continue
         if c.coverage >= CLOSE_COVERAGE * best.coverage:
