@@ -137,7 +137,7 @@ def sources(as_json: bool, **options: Any) -> None:
         click.echo(json.dumps(items, ensure_ascii=False))
         return
     for item in items:
-        click.echo(f"{item['source']}\t{item['chunks']} chunks\t{item['title']}")
+        click.echo(f"{item['source']}\t{item['chunks']} chunks\t{item['published'] or '-'}\t{item['title']}")
 
 
 @main.command()

@@ -332,10 +332,18 @@ class QA:
         return str(getattr(self.embedder, "model_id", self.settings.embed_model))
 
     def sources(self) -> list[dict[str, Any]]:
-        """The indexed articles: source, title, url, chunks."""
+        """The indexed articles: source, title, url, chunks, published (ISO day or None), site, author."""
         snapshot = self.snapshot()
         return [
-            {"source": s, "title": s if d.title is None else d.title, "url": d.url, "chunks": d.chunks}
+            {
+                "source": s,
+                "title": s if d.title is None else d.title,
+                "url": d.url,
+                "chunks": d.chunks,
+                "published": d.published,
+                "site": d.site,
+                "author": d.author,
+            }
             for s, d in sorted(snapshot.documents.items())
         ]
 
