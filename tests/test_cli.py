@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from newsqa.bot.cli import main
 
-from .conftest import ROOT, SEED_CORPUS
+from .conftest import JSON_KEYS, ROOT, SEED_CORPUS
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +42,7 @@ def test_ask_json_prints_the_contract(workdir, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {
-        "question",
-        "answer",
-        "abstained",
-        "short_answer",
-        "citations",
-        "window",
-        "timings_ms",
-    }
+    assert set(data) == JSON_KEYS
     assert "2,500" in data["answer"] and not data["abstained"]
     assert 1 <= len(data["citations"]) <= 2
 

@@ -15,6 +15,7 @@ from newsqa.index.answering.conversation import rewrite
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError
 from newsqa.index.service import QA
+from tests.conftest import JSON_KEYS
 from tests.llm_double import LLMTestDouble, Reply, cited, prompt_of
 
 QUESTION = "How many US troops are in Iraq?"
@@ -90,15 +91,7 @@ def test_good_cited_answer_is_verified_and_kept(llm_qa, llm):
     )
     assert [c.n for c in answer.citations] == [1] and FIGURE in answer.citations[0].text
     assert answer.quotes[0].startswith("Presently, there are roughly 2,500")
-    assert set(answer.to_json()) == {
-        "question",
-        "answer",
-        "abstained",
-        "short_answer",
-        "citations",
-        "window",
-        "timings_ms",
-    }
+    assert set(answer.to_json()) == JSON_KEYS
     assert "llm" in answer.timings_ms and answer.timings_ms["total"] >= answer.timings_ms["llm"]
     [request] = llm.requests
     prompt = prompt_of(request)
@@ -272,7 +265,7 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
     assert (
         set(data)
         == set(fallback)
-        == {"question", "answer", "abstained", "short_answer", "citations", "window", "timings_ms"}
+        == JSON_KEYS
     )
     assert data["answer"].startswith("Roughly 2,500 U.S. troops") and "llm" in data["timings_ms"]
     assert fallback["answer"].startswith("Presently, there are roughly 2,500")

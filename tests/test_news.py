@@ -21,6 +21,7 @@ from newsqa.index.service import QA
 from newsqa.index.store.state import IndexConfig
 from newsqa.index.types import When
 from tests.botapi_emulator import TOKEN, bot_thread, parse_html
+from tests.conftest import CITATION_KEYS, JSON_KEYS
 
 DATED = Path(__file__).parent / "data" / "dated"
 AS_OF = date(2025, 11, 30)
@@ -120,7 +121,7 @@ def test_cli_json_extends_the_contract_and_text_shows_outlet_and_date(dated: QA)
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert {"question", "answer", "abstained", "short_answer", "citations", "timings_ms"} < set(data)
+    assert set(data) == JSON_KEYS
     assert data["window"] == {
         "since": "2025-11-23",
         "until": "2025-11-30",
@@ -128,9 +129,7 @@ def test_cli_json_extends_the_contract_and_text_shows_outlet_and_date(dated: QA)
         "articles": 2,
     }
     for cite in data["citations"]:
-        assert {"n", "source", "title", "url", "text", "score", "published", "source_name", "author"} <= set(
-            cite
-        )
+        assert set(cite) == CITATION_KEYS
         assert "2025-11-23" <= cite["published"] <= "2025-11-30"
     text = runner.invoke(main, ["ask", f"{COUNCIL} yesterday?", "--as-of", "2025-11-30", *common]).stdout
     assert "[1] Winter shelter opens its doors — Harbour Herald, 29 Nov 2025" in text

@@ -4,21 +4,7 @@ import pytest
 
 from newsqa.index.service import QA
 
-from .conftest import BOTH_STORES
-
-JSON_KEYS = {"question", "answer", "abstained", "short_answer", "citations", "window", "timings_ms"}
-CITATION_KEYS = {
-    "n",
-    "source",
-    "title",
-    "url",
-    "text",
-    "score",
-    "published",
-    "source_name",
-    "also_reported_by",
-    "author",
-}
+from .conftest import BOTH_STORES, CITATION_KEYS, JSON_KEYS
 
 
 @BOTH_STORES
