@@ -14,7 +14,7 @@ from newsqa.index.answering.answer import extract, passage_coverage, with_furthe
 from newsqa.index.answering.conversation import Conversations
 from newsqa.index.answering.metadata import author_answer, author_topic
 from newsqa.index.answering.question import analyse, tidy
-from newsqa.index.answering.window import Window, read_window
+from newsqa.index.answering.window import asked_window
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
@@ -186,18 +186,6 @@ class QA:
             return
         yield from self._answer(question, k, chat_id, when or When(), stream=True)
 
-    def _window(self, question: str, when: When) -> tuple[Window | None, str]:
-        """The time window to search (explicit ends win over the question's phrase), and the question
-        without its time phrase."""
-        today = when.as_of or self.settings.as_of or date.today()
-        window, rest = read_window(question, today)
-        if when.since or when.until:
-            try:
-                window = Window(when.since, when.until)
-            except ValueError as exc:
-                raise QuestionError(str(exc)) from None
-        return window, rest
-
     def _resolve(self, chat_id: str | None, asked: str) -> tuple[str, bool]:
         """The standalone question for `asked`, and whether an LLM condensed it from the chat."""
         turns = self.conversations.recent(chat_id)
@@ -217,7 +205,7 @@ class QA:
         if self._snapshot is None:
             self._load_model_in_background()
         snapshot = self.snapshot()
-        window, searched = self._window(resolved, when)
+        window, searched = asked_window(resolved, when, self.settings.as_of or date.today())
         period = None
         if window is not None:
             period = window.period(sum(window.holds(d.published) for d in snapshot.documents.values()))

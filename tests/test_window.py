@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 
 from newsqa.index.answering.timeline import as_of, asks_present
-from newsqa.index.answering.window import Window, read_window
+from newsqa.index.answering.window import Window, asked_window, read_window
+from newsqa.index.errors import QuestionError
 from newsqa.index.text.dates import period_text
+from newsqa.index.types import When
 
 pytestmark = pytest.mark.fast
 
@@ -92,3 +94,16 @@ def test_as_of_lead_names_the_month_and_drops_an_agency_dateline() -> None:
         "As of April 2025, a ticket costs 6.20 pounds."
     )
     assert as_of(None, "Norhaven has 41,000 people.") == "Norhaven has 41,000 people."
+
+
+def test_explicit_ends_win_over_the_phrase_and_must_be_in_order() -> None:
+    window, rest = asked_window("What happened last week?", When(since=date(2024, 1, 1)), TODAY)
+    assert window is not None and (window.since, window.until, rest) == (
+        date(2024, 1, 1),
+        None,
+        "What happened?",
+    )
+    window, _ = asked_window("What happened yesterday?", When(as_of=date(2025, 1, 2)), TODAY)
+    assert window is not None and window.since == date(2025, 1, 1)
+    with pytest.raises(QuestionError, match="after its end"):
+        asked_window("Any news?", When(since=date(2025, 2, 1), until=date(2025, 1, 1)), TODAY)

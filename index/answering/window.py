@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from newsqa.index.errors import QuestionError
 from newsqa.index.text.dates import day_number, to_date
-from newsqa.index.types import Period
+from newsqa.index.types import Period, When
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -66,6 +67,18 @@ class Window:
         since = self.since.isoformat() if self.since else None
         until = self.until.isoformat() if self.until else None
         return Period(since, until, self.phrase or None, articles)
+
+
+def asked_window(question: str, when: When, today: date) -> tuple[Window | None, str]:
+    """The window to search and the question without its time phrase: --since/--until (`when`) win
+    over the question's phrase, which is read against `when.as_of`, else `today`."""
+    window, rest = read_window(question, when.as_of or today)
+    if when.since or when.until:
+        try:
+            window = Window(when.since, when.until)
+        except ValueError as exc:
+            raise QuestionError(str(exc)) from None
+    return window, rest
 
 
 def read_window(question: str, today: date) -> tuple[Window | None, str]:
