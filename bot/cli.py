@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -12,6 +13,9 @@ from newsqa.bot.common import BOT_LOG_FORMAT, edge, ensure_index, load_settings,
 from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer
 from newsqa.index.errors import QuestionError
+from newsqa.index.types import When
+
+DAY = click.DateTime(["%Y-%m-%d"])  # YYYY-MM-DD
 
 CHAT = "cli"  # `newsqa chat` is one conversation (until /new)
 
@@ -51,10 +55,30 @@ def index(rebuild: bool, as_json: bool, **options: Any) -> None:
     type=click.IntRange(1, 20),
     help="List N sources: those quoted, then further articles (default: the quoted ones, at most TOP_K).",
 )
+@click.option(
+    "--as-of",
+    type=DAY,
+    help="Read 'last week', 'yesterday', 'this month'… against this day [env AS_OF; default today].",
+)
+@click.option("--since", type=DAY, help="Only articles published on or after this day.")
+@click.option("--until", type=DAY, help="Only articles published on or before this day.")
 @edge
-def ask(question: str, as_json: bool, top_k: int | None, **options: Any) -> None:
-    """Answer QUESTION from the corpus, with citations; '-' reads one question per line from stdin."""
-    settings = load_settings(**options)
+def ask(
+    question: str,
+    as_json: bool,
+    top_k: int | None,
+    as_of: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    **options: Any,
+) -> None:
+    """Answer QUESTION from the corpus, with citations; '-' reads one question per line from stdin.
+
+    Time phrases in the question ("last week", "in 2024", "since January", "yesterday", "this month")
+    restrict it to articles published then; --since/--until do the same explicitly."""
+    today: dict[str, Any] = {"as_of": as_of.date()} if as_of else {}  # else AS_OF, else today
+    settings = load_settings(**options, **today)
+    when = When(since=since.date() if since else None, until=until.date() if until else None)
     qa = service(settings)
     ensure_index(qa)
     questions = (line for line in sys.stdin) if question == "-" else iter([question])
@@ -63,7 +87,7 @@ def ask(question: str, as_json: bool, top_k: int | None, **options: Any) -> None
         if question == "-" and not text.strip():
             continue
         try:
-            answer = qa.ask(text, k=top_k)
+            answer = qa.ask(text, k=top_k, when=when)
         except QuestionError as exc:
             if question != "-":
                 raise
@@ -136,7 +160,7 @@ def sources(as_json: bool, **options: Any) -> None:
         click.echo(json.dumps(items, ensure_ascii=False))
         return
     for item in items:
-        click.echo(f"{item['source']}\t{item['chunks']} chunks\t{item['title']}")
+        click.echo(f"{item['source']}\t{item['chunks']} chunks\t{item['published'] or '-'}\t{item['title']}")
 
 
 @main.command()

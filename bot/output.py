@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from newsqa.index.text.dates import byline, period_text
 from newsqa.index.text.shorten import shorten
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
@@ -17,6 +18,8 @@ QUOTE_CHARS = 400
 
 def print_answer(answer: Answer) -> None:
     """The answer, then its numbered sources with the passages quoted."""
+    if answer.period is not None and not answer.period.articles:
+        click.echo(f"No article in my sources was {period_text(answer.period)}; searched them all.")
     if answer.abstained:
         click.echo(
             "Not in my sources: the indexed articles do not answer this. Try rephrasing, or add articles."
@@ -25,10 +28,16 @@ def print_answer(answer: Answer) -> None:
     lead = answer.lead  # the short answer, in bold on a terminal
     click.echo(click.style(lead, bold=True) + answer.answer[len(lead) :])
     click.echo("")
+    if answer.period is not None and answer.period.articles:
+        count = answer.period.articles
+        click.echo(f"Searched {count} article{'s' if count != 1 else ''} {period_text(answer.period)}.")
     click.echo("Sources:")
     for i, c in enumerate(answer.citations):
         where = f"{c.source}" + (f" <{c.url}>" if c.url else "")
-        click.echo(f"[{c.n}] {c.title} ({where})")
+        told = byline(c.source_name, c.published)
+        click.echo(f"[{c.n}] {c.title}" + (f" — {told}" if told else "") + f" ({where})")
+        if c.also_reported_by:
+            click.echo(f"    also reported by {', '.join(c.also_reported_by)}")
         quote = answer.quotes[i] if i < len(answer.quotes) else c.text
         quote = shorten(quote, QUOTE_CHARS, ellipsis=" …")
         click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))

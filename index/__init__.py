@@ -25,7 +25,17 @@ from newsqa.index.errors import (
     ReindexError,
     StoreUnavailableError,
 )
-from newsqa.index.types import Answer, Article, Chunk, Citation, Passage, Progress, ReindexSummary
+from newsqa.index.types import (
+    Answer,
+    Article,
+    Chunk,
+    Citation,
+    Passage,
+    Period,
+    Progress,
+    ReindexSummary,
+    When,
+)
 
 if TYPE_CHECKING:
     from newsqa.index.service import QA
@@ -44,6 +54,7 @@ __all__ = [
     "LLMError",
     "NewsqaError",
     "Passage",
+    "Period",
     "Progress",
     "QuestionError",
     "ReindexBusyError",
@@ -51,6 +62,7 @@ __all__ = [
     "ReindexSummary",
     "Settings",
     "StoreUnavailableError",
+    "When",
 ]
 
 

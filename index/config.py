@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(default=None, validate_default=True)
     embed_api_key: str | None = Field(default=None, repr=False)
     top_k: int = 3
+    as_of: date | None = None  # "today" for time phrases in questions; None: the real date
     answerer: Literal["rules", "model"] = "rules"
     chunk_tokens: int = 200
     chunk_overlap: int = Field(default=30, validate_default=True)

@@ -7,11 +7,14 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
 from newsqa.index.answering.conversation import Conversations
+from newsqa.index.answering.metadata import author_answer, author_topic
 from newsqa.index.answering.question import Question, analyse, tidy
+from newsqa.index.answering.window import asked_window
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
@@ -25,7 +28,8 @@ from newsqa.index.retrieval.hybrid import rerank, retrieve
 from newsqa.index.store.locks import exclusive_reindex
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.types import Answer, Passage, Progress, ReindexSummary
+from newsqa.index.store.state import outdated_format
+from newsqa.index.types import Answer, Passage, Progress, ReindexSummary, When
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,10 @@ STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another proce
 CANDIDATES = 30  # fetched from each retriever
 POOL = 20  # fused candidates reranked
 RANKED = 12  # reranked passages kept: the answerer reads the best of them, -k cites further ones
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def clean_question(text: str, limit: int) -> str:
@@ -144,26 +152,39 @@ class QA:
             with self._open_lock:
                 current = self._snapshot
                 if current is None or state.generation != current.generation:
+                    if outdated_format(state):
+                        log.warning(
+                            "the index was built by an earlier newsqa: sources show no dates and time "
+                            "filters find nothing until `newsqa index` rebuilds it"
+                        )
                     current = Snapshot.load(self.store, state, previous=current, cache=self._cache)
                     self._snapshot = current
         return current
 
     # -- the service -------------------------------------------------------------------------
 
-    def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
-        """Answer `question` from the index, a follow-up in the context of `chat_id`'s conversation."""
-        *_, final = self._answer(question, k, chat_id, stream=False)
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        chat_id: str | None = None,
+        when: When | None = None,
+    ) -> Answer:
+        """Answer `question` from the index; `chat_id` lets a follow-up borrow the last question;
+        `when` sets "today" for time phrases and an explicit window (--as-of, --since, --until)."""
+        *_, final = self._answer(question, k, chat_id, when or When(), stream=False)
         assert isinstance(final, Answer)
         return final
 
     def ask_stream(
-        self, question: str, *, k: int | None = None, chat_id: str | None = None
+        self, question: str, *, k: int | None = None, chat_id: str | None = None, when: When | None = None
     ) -> Iterator[str | Answer]:
         """As `ask`, but while an LLM writes, first yield its verified text so far; the Answer last."""
         if self.llm is None:
-            yield self.ask(question, k=k, chat_id=chat_id)
+            yield self.ask(question, k=k, chat_id=chat_id, when=when)
             return
-        yield from self._answer(question, k, chat_id, stream=True)
+        yield from self._answer(question, k, chat_id, when or When(), stream=True)
 
     def new_conversation(self, chat_id: str) -> None:
         """Forget the context of `chat_id`'s conversation: its next question starts afresh (`/new`)."""
@@ -179,7 +200,7 @@ class QA:
         return self.conversations.resolve(chat_id, asked), False
 
     def _answer(
-        self, question: str, k: int | None, chat_id: str | None, *, stream: bool
+        self, question: str, k: int | None, chat_id: str | None, when: When, *, stream: bool
     ) -> Iterator[str | Answer]:
         started = time.perf_counter()
         asked = clean_question(question, self.settings.max_question_chars)
@@ -190,14 +211,27 @@ class QA:
         if self._snapshot is None:
             self._load_model_in_background()
         snapshot = self.snapshot()
+        window, searched = asked_window(resolved, when, self.settings.as_of or date.today())
+        period = None
+        if window is not None:
+            period = window.period(sum(window.holds(d.published) for d in snapshot.documents.values()))
+            if not period.articles:
+                # Nothing was published then: "in 2014" may name the event's year, not the article's
+                # (an undated corpus has no article in any window). Search everything, and say so.
+                window, searched = None, resolved
         t_open = time.perf_counter()
-        embedding = self.embedder.get_query_embedding(resolved)
+        topic = author_topic(searched)  # "who wrote the article about X": search for X
+        searched = topic or searched
+        embedding = self.embedder.get_query_embedding(searched)
         t_embed = time.perf_counter()
-        question_info, passages = self._passages(
-            snapshot, embedding, resolved, k, follow_up=rewritten is not None
+        days = None if window is None else window.days
+        question_info, passages, coverage = self._passages(
+            snapshot, embedding, searched, k, days, follow_up=rewritten is not None
         )
         t_retrieve = time.perf_counter()
-        if self.reader is not None:
+        if topic is not None:
+            result = author_answer(question_info, passages, coverage, snapshot.article_text)
+        elif self.reader is not None:
             from newsqa.index.answering import learned
 
             result = learned.extract(
@@ -215,6 +249,7 @@ class QA:
             short_answer=result.short_answer,
             resolved_question=rewritten,
             retrieved=passages,
+            period=period,
             timings_ms={
                 "open": (t_open - t_resolved) * 1000,
                 "embed": (t_embed - t_open) * 1000,
@@ -227,7 +262,7 @@ class QA:
         # The answerer decides abstention: nothing found that answers, no LLM call.
         if not result.abstained and self.llm is not None:
             answer = yield from self._with_llm(answer, resolved, result, passages, k, stream)
-        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        answer.timings_ms["total"] = _ms(started)
         self.conversations.remember(chat_id, resolved, answer.answer, follow_up=rewritten is not None)
         yield answer
 
@@ -260,7 +295,8 @@ class QA:
         reranked passages and the snapshot they come from. For bench/fit_chooser.py."""
         snapshot = self.snapshot()
         embedding = self.embedder.get_query_embedding(question)
-        return (*self._passages(snapshot, embedding, question, None), snapshot)
+        question_info, passages, _ = self._passages(snapshot, embedding, question, None, None)
+        return question_info, passages, snapshot
 
     def _passages(
         self,
@@ -268,12 +304,16 @@ class QA:
         embedding: list[float],
         question: str,
         k: int | None,
+        days: tuple[int, int] | None,
         follow_up: bool = False,
-    ) -> tuple[Question, list[Passage]]:
-        found = retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES)
+    ) -> tuple[Question, list[Passage], dict[str, float]]:
+        """The question's analysis, the reranked passages (published within `days` when set) and
+        each passage's coverage of the question."""
+        found = retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES, days)
         question_info = analyse(question, follow_up=follow_up)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
-        return question_info, rerank(found.passages, coverage)[: max(k or self.settings.top_k, RANKED)]
+        top = max(k or self.settings.top_k, RANKED)
+        return question_info, rerank(found.passages, coverage)[:top], coverage
 
     def reindex(
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
@@ -311,10 +351,18 @@ class QA:
         return str(getattr(self.embedder, "model_id", self.settings.embed_model))
 
     def sources(self) -> list[dict[str, Any]]:
-        """The indexed articles: source, title, url, chunks."""
+        """The indexed articles: source, title, url, chunks, published (ISO day or None), site, author."""
         snapshot = self.snapshot()
         return [
-            {"source": s, "title": s if d.title is None else d.title, "url": d.url, "chunks": d.chunks}
+            {
+                "source": s,
+                "title": s if d.title is None else d.title,
+                "url": d.url,
+                "chunks": d.chunks,
+                "published": d.published,
+                "site": d.site,
+                "author": d.author,
+            }
             for s, d in sorted(snapshot.documents.items())
         ]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -15,8 +17,10 @@ class Article:
     text: str  # cleaned body text (boilerplate removed), without the title line
     sha256: str  # of the raw file bytes
     url: str | None = None
-    published: str | None = None
+    published: str | None = None  # ISO 8601 day ("2025-03-12"), when the article is dated
+    updated: str | None = None  # ISO day of its last update, when later than `published`
     site: str | None = None  # the publication ("source" in front matter)
+    author: str | None = None  # front matter/sidecar `author`, <meta name="author">, or a "By X" byline
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,10 @@ class Chunk:
     text: str
     title: str
     url: str | None = None
-    published: str | None = None
+    published: str | None = None  # the article's, ISO day
+    updated: str | None = None
+    site: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,14 @@ class Passage:
     lexical_rank: int | None = None
     dense_similarity: float | None = None  # cosine, when the dense side found it
     lexical_score: float | None = None  # BM25, when the lexical side found it
+    # Near-identical passages of other articles (the same wire story elsewhere), collapsed into this one.
+    copies: tuple[Chunk, ...] = ()
+
+
+def outlet(chunk: Chunk) -> str | None:
+    """Who published a chunk's article: its `source`/og:site_name, else its URL's host, else None."""
+    host = urlsplit(chunk.url).hostname if chunk.url else None
+    return chunk.site or (host.removeprefix("www.") if host else None)
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,49 @@ class Citation:
     url: str | None
     text: str
     score: float
+    published: str | None = None  # the article's ISO day, when dated
+    source_name: str | None = None  # the outlet (types.outlet)
+    # Other articles carrying the same story (syndicated copies): their outlet, else their source.
+    also_reported_by: list[str] = field(default_factory=list)
+    author: str | None = None  # the article's, when known
+
+    @classmethod
+    def of(cls, n: int, passage: Passage, score: float) -> Citation:
+        """Citation `n` of the passage's article, quoting it, naming the outlets of its copies."""
+        chunk = passage.chunk
+        also = list(dict.fromkeys(outlet(c) or c.source for c in passage.copies))
+        return cls(
+            n,
+            chunk.source,
+            chunk.title,
+            chunk.url,
+            chunk.text,
+            score,
+            chunk.published,
+            outlet(chunk),
+            also,
+            chunk.author,
+        )
+
+
+@dataclass(frozen=True)
+class When:
+    """Time settings of one question: the day relative phrases are read against (None: AS_OF, else
+    today), and an explicit window (--since/--until) that replaces the question's own."""
+
+    as_of: date | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    """The time window an answer was restricted to (ISO days, None when open) and its indexed articles."""
+
+    since: str | None
+    until: str | None
+    phrase: str | None  # as the question said it ("last week"); None for --since/--until
+    articles: int  # indexed articles published inside
 
 
 @dataclass(frozen=True)
@@ -75,6 +133,7 @@ class Answer:
     # "llm-fallback" (the LLM failed or nothing it wrote verified, so the extractive answer stands).
     mode: str = "extractive"
     verified: bool = False  # an LLM answer every sentence of which passed citation verification
+    period: Period | None = None  # the time window the question named, if any ("window" in to_json)
 
     @property
     def lead(self) -> str:
@@ -93,6 +152,7 @@ class Answer:
             "short_answer": self.short_answer,
             "resolved_question": self.resolved_question,
             "citations": [asdict(c) for c in self.citations],
+            "window": None if self.period is None else asdict(self.period),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 

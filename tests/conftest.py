@@ -18,6 +18,29 @@ from tests.chroma_server import ChromaServer
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
+# The public `--json` contract of one answer, and of each of its citations.
+JSON_KEYS = {
+    "question",
+    "answer",
+    "abstained",
+    "short_answer",
+    "resolved_question",
+    "citations",
+    "window",
+    "timings_ms",
+}
+CITATION_KEYS = {
+    "n",
+    "source",
+    "title",
+    "url",
+    "text",
+    "score",
+    "published",
+    "source_name",
+    "also_reported_by",
+    "author",
+}
 _SETTING_VARS = {f.upper() for f in Settings.model_fields}
 _databases = itertools.count(1)
 _seeds: dict[tuple[str, str], object] = {}

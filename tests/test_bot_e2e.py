@@ -18,7 +18,7 @@ from newsqa.bot.tgbot.logs import configure_logging
 from newsqa.bot.tgbot.render import render_answer
 from newsqa.index.config import Settings
 from newsqa.index.service import QA
-from newsqa.index.types import Answer
+from newsqa.index.types import Answer, When
 from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
 
 pytestmark = pytest.mark.timeout(120)
@@ -50,11 +50,13 @@ class GatedQA(QA):
         assert self.reindex_gate.wait(30), "test never released the reindex"
         return super().reindex(**kwargs)
 
-    def ask(self, question: str, *, k: int | None = None, chat_id: str | None = None) -> Answer:
+    def ask(
+        self, question: str, *, k: int | None = None, chat_id: str | None = None, when: When | None = None
+    ) -> Answer:
         gate = self.held.get(chat_id or "")
         if gate is not None:
             assert gate.wait(30), "test never released the chat"
-        return super().ask(question, k=k, chat_id=chat_id)
+        return super().ask(question, k=k, chat_id=chat_id, when=when)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsqa.bot.cli import main
-from tests.test_qa import JSON_KEYS
 
-from .conftest import ROOT, SEED_CORPUS
+from .conftest import JSON_KEYS, ROOT, SEED_CORPUS
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from newsqa.index.answering.referents import Turn
 from newsqa.index.config import Settings
 from newsqa.index.errors import ConfigError
 from newsqa.index.service import QA
+from tests.conftest import JSON_KEYS
 from tests.llm_double import LLMTestDouble, Reply, cited, prompt_of
-from tests.test_qa import JSON_KEYS
 
 QUESTION = "How many US troops are in Iraq?"
 FIGURE = "roughly 2,500"  # the extractive answer's sentence; the double cites the source holding it

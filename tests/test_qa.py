@@ -4,12 +4,7 @@ import pytest
 
 from newsqa.index.service import QA
 
-from .conftest import BOTH_STORES
-
-JSON_KEYS = {
-    "question", "answer", "abstained", "short_answer", "resolved_question", "citations", "timings_ms"
-}
-CITATION_KEYS = {"n", "source", "title", "url", "text", "score"}
+from .conftest import BOTH_STORES, CITATION_KEYS, JSON_KEYS
 
 
 @BOTH_STORES
@@ -60,6 +55,7 @@ def test_json_contract_has_exactly_the_documented_keys(seed_qa: QA):
         assert set(citation) == CITATION_KEYS
         assert citation["source"].endswith(".txt") and "/" not in citation["source"]
         assert citation["url"] is None  # seed files carry no URL
+        assert citation["published"] is None and citation["source_name"] is None  # nor a date or outlet
         assert isinstance(citation["score"], float)
     assert data["timings_ms"]["total"] > 0
 

@@ -7,20 +7,22 @@ import json
 import pytest
 
 from newsqa.index.store.records import record_id, source_of, version_of
-from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
+from newsqa.index.store.state import DocumentState, IndexConfig, IndexState, outdated_format
 
 pytestmark = pytest.mark.fast  # no model, no Chroma, no subprocess: `make test-fast`
 
-# A state document as newsqa wrote it before the state was typed (keys sorted, as stored).
+# A state document as newsqa writes it (keys sorted, as stored).
 STORED = {
     "collection": "newsqa_chunks_3",
-    "config": {"chunk_overlap": 30, "chunk_tokens": 200, "embed_model": "minilm-int8:abc", "format": 1},
+    "config": {"chunk_overlap": 30, "chunk_tokens": 200, "embed_model": "minilm-int8:abc", "format": 2},
     "documents": {
         "a.txt": {
+            "author": None,
             "chunks": 2,
-            "published": None,
+            "published": "2025-03-12",
             "sha256": "f" * 64,
             "site": None,
+            "updated": None,
             "title": "A",
             "url": "https://example.com/a",
             "version": "ffffffffffffffff",
@@ -35,9 +37,22 @@ def test_state_round_trips_the_stored_document_unchanged() -> None:
     state = IndexState.from_json(json.loads(json.dumps(STORED)))
     assert state.config == IndexConfig("minilm-int8:abc", 200, 30)
     assert state.documents["a.txt"] == DocumentState(
-        "ffffffffffffffff", 2, "f" * 64, "A", "https://example.com/a", None, None
+        "ffffffffffffffff", 2, "f" * 64, "A", "https://example.com/a", "2025-03-12", None, None, None
     )
     assert json.dumps(state.to_json(), sort_keys=True) == json.dumps(STORED, sort_keys=True)
+    assert not outdated_format(state)
+
+
+def test_state_written_before_dated_chunks_reads_but_is_outdated() -> None:
+    """A format-1 index (chunks without `published_day`, `site`, `updated`) must be rebuilt, not mixed."""
+    old = json.loads(json.dumps(STORED))
+    old["config"]["format"] = 1
+    del old["documents"]["a.txt"]["updated"]
+    del old["documents"]["a.txt"]["author"]
+    state = IndexState.from_json(old)
+    assert state.documents["a.txt"].updated is None
+    assert outdated_format(state)
+    assert state.config != IndexConfig("minilm-int8:abc", 200, 30)  # so the indexer rebuilds it
 
 
 def test_state_names_the_records_of_an_article_through_record_id() -> None:

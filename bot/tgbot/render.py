@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newsqa.index.text.dates import byline, period_text
 from newsqa.index.types import Answer, Progress, ReindexSummary
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the visible text
@@ -106,9 +107,13 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
     """The answer with [n] markers, then each source (linked title) with its quoted passage; a follow-up
     opens with how it was read, so that a wrong reading can be corrected."""
     question = answer.resolved_question
-    reading = [_Block(f"Reading it as: {question}", open="<i>", close="</i>")] if question else []
+    opening = [_Block(f"Reading it as: {question}", open="<i>", close="</i>")] if question else []
+    if answer.period is not None and not answer.period.articles:
+        # a time window that holds nothing: the answer searched every article
+        searched = f"No article in my sources was {period_text(answer.period)}; I searched them all."
+        opening.append(_Block(searched))
     if answer.abstained:
-        blocks = reading + [
+        blocks = opening + [
             _Block(
                 "I couldn't find an answer to that in the indexed articles. Try rephrasing with "
                 "the names, places or events you mean, or see /sources for what I have read."
@@ -119,12 +124,16 @@ def render_answer(answer: Answer, *, limit: int = MAX_MESSAGE) -> list[str]:
             blocks.append(_Block("", head=f"<b>Closest articles</b>\n{titles}"))
         return pack(blocks, limit=limit)
     lead = answer.lead
-    blocks = reading + [
+    blocks = opening + [
         _Block(answer.answer[len(lead) :], head=f"<b>{html.escape(lead, quote=False)}</b> " if lead else "")
     ]
     for i, cite in enumerate(answer.citations):
         quote = "<blockquote expandable>" if len(cite.text) > _EXPANDABLE_QUOTE else "<blockquote>"
-        head = ("<b>Sources</b>\n" if i == 0 else "") + f"[{cite.n}] {_link(cite.title, cite.url)}\n"
+        told = byline(cite.source_name, cite.published)
+        told = f" — {html.escape(told, quote=False)}" if told else ""
+        if cite.also_reported_by:
+            told += html.escape(f" · also reported by {', '.join(cite.also_reported_by)}", quote=False)
+        head = ("<b>Sources</b>\n" if i == 0 else "") + f"[{cite.n}] {_link(cite.title, cite.url)}{told}\n"
         blocks.append(_Block(cite.text, head=head, open=quote, close="</blockquote>"))
     return pack(blocks, limit=limit)
 

@@ -20,13 +20,23 @@ from functools import lru_cache
 
 from newsqa.index.answering.kinds import holds_kind
 from newsqa.index.answering.question import Question
+from newsqa.index.answering.timeline import (
+    CLOSE_COVERAGE,
+    as_of,
+    asks_present,
+    differing,
+    disagreeing,
+    figures,
+    recency,
+)
 from newsqa.index.retrieval.lexical import LexicalIndex
+from newsqa.index.text.dates import byline
 from newsqa.index.text.names import misspelt_mention, name_parts_mentioned
 from newsqa.index.text.normalise import fold
 from newsqa.index.text.numbers import numbers
 from newsqa.index.text.sentences import cached_sentences
 from newsqa.index.text.terms import stems
-from newsqa.index.types import Citation, Passage
+from newsqa.index.types import Citation, Passage, outlet
 
 MAX_ANSWER_CHARS = 500
 # Share of the question's IDF mass the best sentence (with its context) must cover;
@@ -222,8 +232,16 @@ def extract(
     if not ranked or ranked[0].coverage < needed:
         return Extract("", True, [], [])
     best = ranked[0]
+    if asks_present(question.text):
+        close = [c for c in ranked if c.fits and c.coverage >= CLOSE_COVERAGE * best.coverage]
+        best = max(close, key=lambda c: recency(c.passage.chunk.published))  # ties: the best-scored
+        ranked = [best, *(c for c in ranked if c is not best)]
     quoted = [best]
-    second = _antecedent(best, ranked) or _complement(best, ranked, question, idf)
+    rivals = disagreeing(best, ranked, question)
+    others = {r.passage.chunk.source for r in rivals}  # cited beside their figure, not as a second quote
+    second = _antecedent(best, ranked) or _complement(
+        best, [c for c in ranked if c.passage.chunk.source not in others], question, idf
+    )
     if second is not None:
         quoted.append(second)
         if second.passage.chunk.id == best.passage.chunk.id and second.index < best.index:
@@ -232,21 +250,17 @@ def extract(
     supporters: list[Candidate] = []
     seen_sources = {c.passage.chunk.source for c in quoted}
     for c in ranked[1:]:
-        if _supports(best, c, question) and c.passage.chunk.source not in seen_sources:
+        if _supports(best, c, question) and c.passage.chunk.source not in seen_sources | others:
             seen_sources.add(c.passage.chunk.source)
             supporters.append(c)
     citations: list[Citation] = []
     number_of: dict[str, int] = {}
     quotes: dict[int, list[str]] = {}
-    for c in [best, *supporters, *quoted]:
+    for c in [best, *supporters, *quoted, *rivals]:
         chunk = c.passage.chunk
         if chunk.id not in number_of:
             number_of[chunk.id] = len(citations) + 1
-            citations.append(
-                Citation(
-                    number_of[chunk.id], chunk.source, chunk.title, chunk.url, chunk.text, round(c.score, 4)
-                )
-            )
+            citations.append(Citation.of(number_of[chunk.id], c.passage, round(c.score, 4)))
         quotes.setdefault(number_of[chunk.id], [])
         if c.sentence not in quotes[number_of[chunk.id]]:
             quotes[number_of[chunk.id]].append(c.sentence)
@@ -256,7 +270,23 @@ def extract(
         if c is best:
             markers += [number_of[s.passage.chunk.id] for s in supporters]
         parts.append((c.sentence, " ".join(f"[{n}]" for n in dict.fromkeys(markers))))
+    if best.passage.chunk.published and asks_present(question.text):
+        parts[quoted.index(best)] = (
+            as_of(best.passage.chunk.published, best.sentence),
+            parts[quoted.index(best)][1],
+        )
     answer = _compose(parts, keep=quoted.index(best))
+    if rivals:
+        stated = [(c.sentence, c.passage.chunk) for c in [best, *rivals]]
+        note = differing(
+            [
+                (said, figures(said, question), byline(outlet(ch), ch.published), number_of[ch.id])
+                for said, ch in stated
+            ],
+            question.kind,
+        )
+        if note and len(answer) + len(note) < MAX_ANSWER_CHARS:
+            answer = f"{answer} {note}"
     return Extract(answer, False, citations, [" ".join(quotes[c.n]) for c in citations])
 
 
@@ -285,5 +315,5 @@ def with_further_sources(result: Extract, passages: list[Passage], k: int) -> li
         if chunk.source not in cited:  # further sources are other articles
             cited.add(chunk.source)
             n = len(out) + 1
-            out.append(Citation(n, chunk.source, chunk.title, chunk.url, chunk.text, round(p.score, 4)))
+            out.append(Citation.of(n, p, round(p.score, 4)))
     return out

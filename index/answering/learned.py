@@ -107,10 +107,7 @@ def extract(
             sources.add(other.passage.chunk.source)
             quoted.append((other.passage, quote(other.passage.chunk.text, reading)))
     confidence = round(p_right, 4)
-    citations = [
-        Citation(n, q.chunk.source, q.chunk.title, q.chunk.url, q.chunk.text, confidence)
-        for n, (q, _) in enumerate(quoted, 1)
-    ]
+    citations = [Citation.of(n, q, confidence) for n, (q, _) in enumerate(quoted, 1)]
     short = span if 0 < len(span) <= SHORT_ANSWER_MAX_CHARS else None
     # A span that is nearly the whole sentence is not repeated before it.
     lead = short if short and len(short) < 0.8 * len(sentence) else None

@@ -58,6 +58,9 @@ class Chunker:
                 title=article.title,
                 url=article.url,
                 published=article.published,
+                updated=article.updated,
+                site=article.site,
+                author=article.author,
             )
             for n, piece in enumerate(pieces)
             if piece.strip()

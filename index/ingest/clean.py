@@ -15,7 +15,7 @@ import warnings
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString, PreformattedString
 
-from newsqa.index.ingest.fields import HTML_PUBLISHED_META
+from newsqa.index.ingest.fields import HTML_AUTHOR_META, HTML_PUBLISHED_META, HTML_UPDATED_META
 
 # Lines that are site furniture wherever they appear.
 _FURNITURE = re.compile(
@@ -120,6 +120,14 @@ def _join(lines: list[str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def byline_author(text: str) -> str | None:
+    """Who a "By X" (or "By X and Y") byline in the first lines of `text` names, or None."""
+    for line in _normalise(text)[:12]:
+        if byline := _BYLINE.match(line):
+            return re.split(r"\s*[,|–—-]\s*", byline.group(0)[3:])[0]
+    return None
+
+
 def _author_names(lines: list[str]) -> set[str]:
     """Names from "By X" bylines and from a name line printed twice in a row (a byline widget)."""
     names = set()
@@ -180,7 +188,8 @@ _BLOCK_TAGS = frozenset(
 
 
 def clean_html(html: str) -> tuple[str, dict[str, str]]:
-    """The article text of a web page and its metadata (title, url, published, site) where found."""
+    """The article text of a web page and its metadata where found (title, url, published, updated, site,
+    author)."""
     with warnings.catch_warnings():
         # We always pass markup, so "looks like a URL/filename" and XHTML notices are noise.
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
@@ -227,6 +236,10 @@ def _html_metadata(soup: BeautifulSoup) -> dict[str, str]:
         published = str(time_tag["datetime"]).strip() if time_tag else None
     if published:
         found["published"] = published
+    if updated := next((metas[k] for k in HTML_UPDATED_META if k in metas), None):
+        found["updated"] = updated
+    if author := next((metas[k] for k in HTML_AUTHOR_META if k in metas and "/" not in metas[k]), None):
+        found["author"] = author  # article:author is often a profile URL: not a name
     return found
 
 

@@ -20,7 +20,7 @@ from newsqa.index.ingest.chunking import Chunker
 from newsqa.index.ingest.reader import scan_corpus
 from newsqa.index.store.chroma import CHUNK_PREFIX, ChromaStore
 from newsqa.index.store.records import embedding_text, record_id, source_of, version_of
-from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
+from newsqa.index.store.state import STATE_FORMAT, DocumentState, IndexConfig, IndexState, outdated_format
 from newsqa.index.types import Article, Chunk, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,13 @@ class Indexer:
         report = progress or (lambda p: None)
         state = self.store.read_state()
         full = rebuild or state is None or state.config != self.config
+        if state is not None and not rebuild and outdated_format(state):
+            log.warning(
+                "the index was built by an earlier newsqa (format %s, now %d): rebuilding it so that "
+                "every chunk carries its article's dates and publication",
+                "unknown" if state.config is None else state.config.format,
+                STATE_FORMAT,
+            )
         # A file whose bytes still hash to its indexed sha256 is not parsed again: on a large corpus
         # parsing and cleaning every file would cost more than the change being indexed.
         old_docs = {} if full or state is None else state.documents
@@ -157,7 +164,9 @@ class Indexer:
                     title=article.title,
                     url=article.url,
                     published=article.published,
+                    updated=article.updated,
                     site=article.site,
+                    author=article.author,
                 )
             elif article.source in old_docs:
                 documents[article.source] = old_docs[article.source]

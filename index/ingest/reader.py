@@ -3,11 +3,12 @@
 Articles are `.txt`, `.md`/`.markdown` and `.html`/`.htm` files, walked in sorted order; other files
 are ignored, and dot-names (`.git`, `.draft.txt`) and README/LICENSE/CHANGELOG files are never read.
 A `.txt` article is a title line then the body; `.txt` and `.md` may open with a front matter block
-of `key: value` lines between `---` fences (`title`, `url`, `date`, `source`, ...).
+of `key: value` lines between `---` fences (`title`, `url`, `date`, `updated`, `source`, ...).
+Dates are read as ingest/dates.py says, from these fields or the file itself.
 
 Sidecar convention: metadata for `a.txt` may live in `a.txt.json` next to it, an object with any of
-"title", "url", "published" and "source" (the publication). Sidecar values win over the file's own;
-the sidecar's bytes count towards the article's sha256, so editing it triggers a reindex.
+"title", "url", "published", "updated", "source" (the publication) and "author". Sidecar values win
+over the file's own; the sidecar's bytes count towards the article's sha256, so editing it triggers a reindex.
 
 Nothing outside the corpus folder is ever opened: a symlink is followed only if it resolves inside.
 """
@@ -22,7 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from newsqa.index.errors import CorpusError
-from newsqa.index.ingest.clean import clean_text
+from newsqa.index.ingest.clean import byline_author, clean_text
+from newsqa.index.ingest.dates import article_dates
 from newsqa.index.ingest.parse import drop_repeated_title, headline_from_lede, is_lede, metadata, parse
 from newsqa.index.types import Article
 
@@ -109,6 +111,8 @@ def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha
         title = headline_from_lede(title)  # the lede itself stays in the body
     else:
         body = drop_repeated_title(body, title)
+    dates, body = article_dates(meta, path.suffix.lower(), text, body)
+    author = meta.get("author") or byline_author(body)  # before clean_text drops the byline
     body = clean_text(body)
     if not body:
         raise UnreadableFile(source, "empty after cleaning")
@@ -118,8 +122,10 @@ def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha
         text=body,
         sha256=sha256,
         url=meta.get("url"),
-        published=meta.get("published"),
+        published=dates.published,
+        updated=dates.updated,
         site=meta.get("site"),
+        author=author,
     )
 
 

@@ -140,9 +140,7 @@ class LLMAnswerer:
                 continue
             chunk = by_n[old].chunk
             claims = " ".join(s for s in sentences(answer) if f"[{new}]" in s)
-            citations.append(
-                Citation(new, chunk.source, chunk.title, chunk.url, chunk.text, round(by_n[old].score, 4))
-            )
+            citations.append(Citation.of(new, by_n[old], round(by_n[old].score, 4)))
             quotes.append(_quote(chunk.text, claims))
         yield Written(
             True,

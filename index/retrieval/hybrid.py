@@ -13,10 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+import numpy as np
+
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.types import Chunk, Passage
 
 RRF_K = 60
+# Word-set Jaccard at which two passages are one: on the dated corpus the three copies of a wire story
+# share 1.0 of their words, the same story told by another outlet 0.2 (tests/test_news.py).
+NEAR_DUPLICATE = 0.8
 _WORDS = re.compile(r"\w+")
 
 
@@ -29,13 +34,17 @@ class Generation(Protocol):
     def chunks(self) -> list[Chunk]: ...  # sorted by (source, n): the lexical index's positions
     @property
     def lexical(self) -> LexicalIndex: ...
+    @property
+    def chunk_days(self) -> np.ndarray: ...  # each chunk's published day number (0: undated)
     def is_live(self, record: str, source: str) -> bool: ...
 
 
 class DenseIndex(Protocol):
     """Nearest-neighbour search over stored chunk embeddings (the store's `ChromaStore`)."""
 
-    def query(self, name: str, embedding: list[float], n: int) -> Sequence[tuple[str, Chunk, float]]: ...
+    def query(
+        self, name: str, embedding: list[float], n: int, days: tuple[int, int] | None = None
+    ) -> Sequence[tuple[str, Chunk, float]]: ...
 
 
 @dataclass(frozen=True)
@@ -59,15 +68,17 @@ def retrieve(
     query_text: str,
     n: int,
     candidates: int = 30,
+    days: tuple[int, int] | None = None,
 ) -> Retrieved:
-    """The `n` best distinct passages for a query, fetching `candidates` from each retriever."""
+    """The `n` best distinct passages for a query, fetching `candidates` from each retriever; with
+    `days` (first, last day numbers), only passages of articles published in that window."""
     if not snapshot.chunks:
         return Retrieved([])
     by_id: dict[str, Chunk] = {}
     dense_ids: list[str] = []
     similarity: dict[str, float] = {}
     # Over-fetch: records of superseded article versions are filtered out below.
-    for record, chunk, sim in store.query(snapshot.collection, query_embedding, candidates + 10):
+    for record, chunk, sim in store.query(snapshot.collection, query_embedding, candidates + 10, days):
         if snapshot.is_live(record, chunk.source) and chunk.id not in by_id:
             by_id[chunk.id] = chunk
             dense_ids.append(chunk.id)
@@ -75,7 +86,11 @@ def retrieve(
     dense_ids = dense_ids[:candidates]
     lexical_ids = []
     bm25: dict[str, float] = {}
-    for position, score in snapshot.lexical.search(query_text, candidates):
+    only = None
+    if days is not None:
+        chunk_days = snapshot.chunk_days
+        only = ((chunk_days >= days[0]) & (chunk_days <= days[1])).astype(np.float32)
+    for position, score in snapshot.lexical.search(query_text, candidates, only):
         chunk = snapshot.chunks[position]
         by_id.setdefault(chunk.id, chunk)
         lexical_ids.append(chunk.id)
@@ -84,26 +99,42 @@ def retrieve(
     dense_rank = {cid: r for r, cid in enumerate(dense_ids)}
     lexical_rank = {cid: r for r, cid in enumerate(lexical_ids)}
     ranked = sorted(fused, key=lambda cid: -fused[cid])
-    passages: list[Passage] = []
+    kept: list[str] = []
     seen: list[set[str]] = []
+    copies: dict[str, list[Chunk]] = {}
     for cid in ranked:
         words = set(_WORDS.findall(by_id[cid].text.lower()))
-        if any(_jaccard(words, other) >= 0.8 for other in seen):
-            continue  # near-duplicate of a better passage (syndicated copy, overlap)
-        seen.append(words)
-        passages.append(
-            Passage(
-                by_id[cid],
-                fused[cid],
-                dense_rank.get(cid),
-                lexical_rank.get(cid),
-                similarity.get(cid),
-                bm25.get(cid),
-            )
+        same = next(
+            (kept[i] for i, other in enumerate(seen) if _jaccard(words, other) >= NEAR_DUPLICATE), None
         )
-        if len(passages) >= n:
-            break
+        if same is not None:  # near-duplicate of a better passage: a syndicated copy, or chunk overlap
+            if by_id[cid].source != by_id[same].source:
+                copies.setdefault(same, []).append(by_id[cid])
+            continue
+        if len(kept) >= n:
+            continue  # still read on: copies of the kept passages may come later
+        kept.append(cid)
+        seen.append(words)
+    passages = [
+        Passage(
+            by_id[cid],
+            fused[cid],
+            dense_rank.get(cid),
+            lexical_rank.get(cid),
+            similarity.get(cid),
+            bm25.get(cid),
+            tuple(_one_per_article(copies.get(cid, []))),
+        )
+        for cid in kept
+    ]
     return Retrieved(passages)
+
+
+def _one_per_article(chunks: list[Chunk]) -> list[Chunk]:
+    first: dict[str, Chunk] = {}
+    for chunk in chunks:
+        first.setdefault(chunk.source, chunk)
+    return list(first.values())
 
 
 LEXICAL_WEIGHT = 0.1  # against 0.9 for cosine similarity: BM25 already chose the pool, and is spikier

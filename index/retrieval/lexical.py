@@ -79,8 +79,9 @@ class LexicalIndex:
             raise ValueError("the saved lexical index is inconsistent")
         return index
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        """Top `n` texts for `query`: (position in the input list, BM25 score), best first."""
+    def search(self, query: str, n: int, only: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top `n` texts for `query`: (position in the input list, BM25 score), best first; `only`, a
+        0/1 array over the texts, keeps those marked 1."""
         if self.size == 0:
             return []
         # Map the query's stems to the index's ids ourselves: bm25s's tokenizer would record every
@@ -90,7 +91,7 @@ class LexicalIndex:
         if not ids:
             return []
         k = min(n, self.size)
-        docs, scores = self._bm25.retrieve([ids], k=k, show_progress=False, n_threads=1)
+        docs, scores = self._bm25.retrieve([ids], k=k, show_progress=False, n_threads=1, weight_mask=only)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def known(self, stem: str) -> bool:

@@ -28,7 +28,12 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
 from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.core.vector_stores.types import (
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from newsqa.index.config import Settings
@@ -236,12 +241,23 @@ class ChromaStore:
         for start in range(0, len(ids), _PAGE):
             self.call("delete", collection.delete, ids=ids[start : start + _PAGE])
 
-    def query(self, name: str, embedding: list[float], n: int) -> list[tuple[str, Chunk, float]]:
-        """Nearest chunks: (record id, chunk, cosine similarity), best first."""
+    def query(
+        self, name: str, embedding: list[float], n: int, days: tuple[int, int] | None = None
+    ) -> list[tuple[str, Chunk, float]]:
+        """Nearest chunks: (record id, chunk, cosine similarity), best first; with `days` (first, last
+        as records.published_day numbers), only chunks of articles published in that window."""
+        filters = None
+        if days is not None:
+            filters = MetadataFilters(
+                filters=[
+                    MetadataFilter(key="published_day", value=days[0], operator=FilterOperator.GTE),
+                    MetadataFilter(key="published_day", value=days[1], operator=FilterOperator.LTE),
+                ]
+            )
         result = self.call(
             "query",
             self.vector_store(name).query,
-            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n),
+            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n, filters=filters),
         )
         out = []
         for node, node_id in zip(result.nodes or [], result.ids or [], strict=False):

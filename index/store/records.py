@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from newsqa.index.text.dates import day_number, to_date
 from newsqa.index.types import Chunk
+
+UNDATED = 0  # `published_day` of an undated chunk: below every real day, so `$gte` filters skip it
 
 
 def chunk_id(source: str, n: int) -> str:
@@ -33,7 +36,17 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "title": chunk.title,
         "url": chunk.url or "",
         "published": chunk.published or "",
+        "updated": chunk.updated or "",
+        "site": chunk.site or "",
+        "author": chunk.author or "",
+        "published_day": published_day(chunk.published),
     }
+
+
+def published_day(published: str | None) -> int:
+    """The day number (20250312) a chunk is filtered on; UNDATED without a date."""
+    day = to_date(published) if published else None
+    return UNDATED if day is None else day_number(day)
 
 
 def chunk_from(meta: dict[str, Any], text: str) -> Chunk:
@@ -47,6 +60,9 @@ def chunk_from(meta: dict[str, Any], text: str) -> Chunk:
         title=str(meta.get("title", "")),
         url=str(meta.get("url") or "") or None,
         published=str(meta.get("published") or "") or None,
+        updated=str(meta.get("updated") or "") or None,
+        site=str(meta.get("site") or "") or None,
+        author=str(meta.get("author") or "") or None,
     )
 
 

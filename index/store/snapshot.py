@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chroma import ChromaStore
-from newsqa.index.store.records import embedding_text, version_of
+from newsqa.index.store.records import embedding_text, published_day, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import DocumentState, IndexState
 from newsqa.index.text.normalise import fold
@@ -38,6 +40,11 @@ class Snapshot:
             span = self.chunks[bisect_left(self._sources, source) : bisect_right(self._sources, source)]
             text = self.article_texts[source] = _article_texts(span).get(source, "")
         return text
+
+    @cached_property
+    def chunk_days(self) -> np.ndarray:
+        """Each chunk's records.published_day (UNDATED = 0), in the order of `chunks`."""
+        return np.array([published_day(c.published) for c in self.chunks], dtype=np.int64)
 
     @cached_property
     def _sources(self) -> list[str]:

@@ -31,11 +31,22 @@ from newsqa.index.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 PREFIX = "snapshot-"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
-_COLUMNS = ("sources", "ns", "versions", "titles", "urls", "published", "texts")
+_COLUMNS = (
+    "sources",
+    "ns",
+    "versions",
+    "titles",
+    "urls",
+    "published",
+    "updated",
+    "sites",
+    "authors",
+    "texts",
+)
 # A change to any of these can change what a snapshot holds: it changes the key.
 _CODE = (
     "store/records.py",
@@ -170,6 +181,9 @@ def _write_chunks(path: Path, chunks: list[Chunk], state: IndexState) -> None:
         "titles": [c.title for c in chunks],
         "urls": [c.url for c in chunks],
         "published": [c.published for c in chunks],
+        "updated": [c.updated for c in chunks],
+        "sites": [c.site for c in chunks],
+        "authors": [c.author for c in chunks],
         "texts": [c.text for c in chunks],
     }
     path.write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
@@ -185,10 +199,14 @@ def _read_chunks(path: Path, state: IndexState) -> list[Chunk]:
         raise ValueError("its chunk columns differ in length")
     live = state.versions
     chunks = []
-    for source, n, version, title, url, published, text in zip(*columns, strict=True):
+    for source, n, version, title, url, published, updated, site, author, text in zip(*columns, strict=True):
         if live.get(source) != version:
             raise ValueError(f"chunk {source}#{n} is not live in this state")
-        chunks.append(Chunk(chunk_id(source, int(n)), source, int(n), text, title, url, published))
+        chunks.append(
+            Chunk(
+                chunk_id(source, int(n)), source, int(n), text, title, url, published, updated, site, author
+            )
+        )
     if any((a.source, a.n) >= (b.source, b.n) for a, b in zip(chunks, chunks[1:], strict=False)):
         raise ValueError("its chunks are not in order")
     return chunks

@@ -13,7 +13,9 @@ from typing import Any
 
 from newsqa.index.store.records import record_id
 
-STATE_FORMAT = 1
+# 2: chunks carry `updated`, `site`, `author` and `published_day` and `published` is an ISO day; an index of
+# format 1 is rebuilt on the next reindex (see ingest/indexer.py), never mixed with format 2 chunks.
+STATE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ class IndexConfig:
         return cls(**data)
 
 
+def outdated_format(state: IndexState) -> bool:
+    """Whether `state` was written by an earlier newsqa whose chunks lack metadata this one reads."""
+    return state.config is None or state.config.format < STATE_FORMAT
+
+
 @dataclass(frozen=True)
 class DocumentState:
     """One indexed article: its live version (a prefix of `sha256`), what it is, and its chunk count."""
@@ -43,7 +50,9 @@ class DocumentState:
     title: str | None = None
     url: str | None = None
     published: str | None = None
+    updated: str | None = None
     site: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,9 @@ class IndexState:
                     title=doc.get("title"),
                     url=doc.get("url"),
                     published=doc.get("published"),
+                    updated=doc.get("updated"),
                     site=doc.get("site"),
+                    author=doc.get("author"),
                 )
                 for source, doc in dict(data.get("documents", {})).items()
             }
