@@ -50,8 +50,9 @@ def score(
     (`article_folded(source)`: the article's folded text), read and described for the chooser.
 
     As with the rules, a "how many"/"when" question reads only passages that themselves name what it
-    names and hold a number/date: without that filter the chooser answered "how many us troops r in
-    iraq now" from a passage about the 2014 withdrawal that gives no number (tests/test_answer_model.py).
+    names and hold a number/date, and weighs only their sentences that do: without that, the chooser
+    answered "how many us troops r in iraq now" with "over", from a passage about the 2014 withdrawal
+    whose best-covering sentence gives no number (tests/test_answer_model.py).
     """
     read = [p for p in passages if grounded(question, article_folded(p.chunk.source))]
     if question.kind in STRICT_KINDS:
@@ -61,6 +62,8 @@ def score(
         return []
     readings = reader.read(question.text, [p.chunk.text for p in read])
     ranked = candidates(question, read, term_weights(question, lexical)) if question.terms else []
+    if question.kind in STRICT_KINDS:
+        ranked = [c for c in ranked if c.fits]  # the sentences that can answer it, as for the rules
     return passage_features(read, readings, ranked)
 
 
