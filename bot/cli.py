@@ -8,10 +8,22 @@ from typing import Any
 
 import click
 
-from newsqa.bot.common import BOT_LOG_FORMAT, edge, ensure_index, load_settings, service, settings_options
+from newsqa.bot.common import (
+    BOT_LOG_FORMAT,
+    edge,
+    ensure_index,
+    load_settings,
+    service,
+    settings_options,
+    stdin_lines,
+)
 from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer
-from newsqa.index.errors import QuestionError
+from newsqa.index.errors import NewsqaError, QuestionError
+from newsqa.index.text.shorten import shorten
+from newsqa.index.types import Answer
+
+ERROR_QUESTION_CHARS = 200  # a refused question is echoed back in its error line, shortened
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,29 +67,34 @@ def ask(question: str, as_json: bool, top_k: int | None, **options: Any) -> None
     settings = load_settings(**options)
     qa = service(settings)
     ensure_index(qa)
-    questions = (line for line in sys.stdin) if question == "-" else iter([question])
-    failed = False
-    for text in questions:
-        if question == "-" and not text.strip():
+    if question != "-":
+        show(qa.ask(question, k=top_k), as_json)
+        return
+    codes: set[int] = set()  # a refused question exits 2, another failure 1; the rest are still answered
+    for text in stdin_lines():
+        if not text.strip():
             continue
         try:
             answer = qa.ask(text, k=top_k)
-        except QuestionError as exc:
-            if question != "-":
-                raise
-            failed = True
+        except NewsqaError as exc:
+            codes.add(2 if isinstance(exc, QuestionError) else 1)
+            asked = shorten(" ".join(text.split()), ERROR_QUESTION_CHARS)
             click.echo(
-                json.dumps({"question": text.strip()[:200], "error": str(exc)})
+                json.dumps({"question": asked, "error": str(exc)}, ensure_ascii=False)
                 if as_json
                 else f"error: {exc}"
             )
             continue
-        if as_json:
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-        else:
-            print_answer(answer)
-    if failed:
-        sys.exit(2)
+        show(answer, as_json)
+    if codes:
+        sys.exit(min(codes))
+
+
+def show(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print_answer(answer)
 
 
 @main.command()
@@ -88,16 +105,13 @@ def chat(**options: Any) -> None:
     qa = service(load_settings(**options))
     ensure_index(qa)
     click.echo("Ask about the news in the corpus. Empty line or Ctrl-D to quit.", err=True)
-    while True:
-        try:
-            text = input("? ")
-        except EOFError:
-            break
+    lines = stdin_lines(prompt="? ")
+    for text in lines:
         if not text.strip():
             break
         try:
             print_answer(qa.ask(text, chat_id="cli"))
-        except QuestionError as exc:
+        except NewsqaError as exc:  # one question failed (the index is being rebuilt…): keep chatting
             click.echo(f"error: {exc}", err=True)
 
 

@@ -7,7 +7,8 @@
     ├── EmbeddingError       the embedding model cannot be loaded or run
     ├── AnswerModelError     the answer model (the trained reader) cannot be loaded or run
     ├── IndexNotFoundError   no index has been built yet
-    ├── IndexCorruptError    the index on disk cannot be read
+    ├── IndexCorruptError    the index on disk is damaged, or a write to it failed (the message says which)
+    ├── IndexChangedError    another process deleted or replaced the index this one had open
     ├── StoreUnavailableError the Chroma server cannot be reached
     ├── LLMError             the optional LLM server failed (answers fall back to extractive)
     └── ReindexError         a reindex failed; the previous index keeps serving
@@ -59,6 +60,10 @@ class IndexNotFoundError(NewsqaError):
 
 class IndexCorruptError(NewsqaError):
     """The index on disk cannot be read; rebuild it."""
+
+
+class IndexChangedError(NewsqaError):
+    """Another process deleted or replaced the index while this one had it open; reopen it."""
 
 
 class StoreUnavailableError(NewsqaError):

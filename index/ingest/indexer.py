@@ -96,9 +96,8 @@ class Indexer:
             raise  # what this run wrote may now be shared with the run that took over: keep it
         except (NewsqaError, OSError, ValueError, RuntimeError) as exc:
             self._undo(plan, collection, written)
-            raise ReindexError(
-                f"reindex failed, the previous index keeps serving: {exc}", cause=type(exc).__name__
-            ) from exc
+            outcome = "the previous index keeps serving" if state else "no index was built"
+            raise ReindexError(f"reindex failed, {outcome}: {exc}", cause=type(exc).__name__) from exc
         self._drop_superseded(plan, state)
         return self._summary(plan, new_state, skipped, len(embedded["chunks"]), started)
 
@@ -177,6 +176,7 @@ class Indexer:
         try:
             if plan.full:
                 self.store.drop(collection)
+                self.store.remove_orphans()
             elif written:
                 self.store.delete(collection, written)
         except NewsqaError:
@@ -188,6 +188,8 @@ class Indexer:
         try:
             if plan.full:
                 self.store.drop(state.collection)
+                freed = self.store.remove_orphans()
+                log.debug("freed %d bytes the replaced index held on disk", freed)
                 return
             stale = [
                 record
@@ -206,6 +208,9 @@ class Indexer:
         for name in self.store.chunk_collections():
             if name != live:
                 self.store.drop(name)
+        freed = self.store.remove_orphans()
+        if freed:
+            log.info("freed %s on disk that earlier reindexes left behind", f"{freed:,} bytes")
         if self.store.count(live) == state.chunk_count:
             return  # nothing left over (listing every record id costs seconds on a large index)
         versions = state.versions

@@ -32,7 +32,13 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from newsqa.index.config import Settings
-from newsqa.index.errors import IndexCorruptError, StoreUnavailableError
+from newsqa.index.errors import (
+    IndexChangedError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    StoreUnavailableError,
+)
+from newsqa.index.store import folder
 from newsqa.index.store.deadline import within
 from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
 from newsqa.index.store.state import IndexState
@@ -59,13 +65,18 @@ _WRITE_FAILURES = (
     "read-only file system",
     "no space left",
 )
+# ... and for a file that is not (or no longer) a whole SQLite database
+_DAMAGE = ("file is not a database", "malformed", "no such table", "no such column", "database disk image")
+REBUILD_ADVICE = "`newsqa index --rebuild` moves it aside (kept) and builds a new one"
 
 
 class ChromaStore:
     """Chunks and index state in Chroma, embedded or over HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+        """Open the store; with `create` False, IndexNotFoundError instead of creating an empty one."""
         self.settings = settings
+        self.path = settings.index_dir.resolve() / "chroma"  # absolute: chromadb caches clients by path
         database = settings.chroma_database
         self.where = (
             f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
@@ -73,9 +84,26 @@ class ChromaStore:
             if settings.server_mode
             else f"index directory {settings.index_dir}"
         )
+        if not (create or settings.server_mode):
+            self._check_exists()
+        self._identity: tuple[int, int] | None = None
         self._client = self._connect()
+        self._identity = None if settings.server_mode else folder.identity(self.path)
         self._vector_stores: dict[str, ChromaVectorStore] = {}
         self._lock = threading.Lock()
+
+    def _check_exists(self) -> None:
+        """Reading never creates an index: a missing one is not found, a database left empty is damage."""
+        database = self.path / folder.DATABASE
+        if database.is_file() and database.stat().st_size > 0:
+            return
+        if database.is_file() or folder.segment_folders(self.path):
+            raise IndexCorruptError(
+                f"the {self.where} is damaged ({folder.DATABASE} is "
+                f"{'empty' if database.is_file() else 'missing'}); {REBUILD_ADVICE}",
+                path=str(self.settings.index_dir),
+            )
+        raise IndexNotFoundError(f"no index yet in the {self.where}: run `newsqa index` first")
 
     def _connect(self) -> Any:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -83,14 +111,11 @@ class ChromaStore:
         try:
             if s.server_mode:
                 return self._connect_server(chroma_settings)
-            # Absolute: chromadb caches clients by path string within a process.
-            path = s.index_dir.resolve() / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
-            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self.path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
         except OSError as exc:
             raise IndexCorruptError(
-                f"cannot open the {self.where}: {exc}; rebuild it with `newsqa index --rebuild`",
-                path=str(s.index_dir),
+                f"cannot open the {self.where}: {exc}; {REBUILD_ADVICE}", path=str(s.index_dir)
             ) from exc
         except _CHROMA_ERRORS as exc:
             raise self._translate(exc) from exc
@@ -136,17 +161,39 @@ class ChromaStore:
                 f"cannot reach the {self.where} ({type(exc).__name__}: {exc}); "
                 "check CHROMA_HOST/CHROMA_PORT and that `chroma run` is up"
             )
-        if any(sign in str(exc).lower() for sign in _WRITE_FAILURES):
+        why = f"{type(exc).__name__}: {exc}"
+        if self._identity is not None and self.replaced():
+            return IndexChangedError(
+                f"the {self.where} was deleted or replaced by another process ({why})",
+                path=str(self.settings.index_dir),
+            )
+        message = str(exc).lower()
+        if any(sign in message for sign in _WRITE_FAILURES) and not any(s in message for s in _DAMAGE):
+            reason = folder.write_failure(self.path, self._identity)
             return IndexCorruptError(
-                f"cannot write to the {self.where} ({type(exc).__name__}: {exc}); "
-                "is the disk full or the folder read-only?",
+                f"cannot write to the {self.where} ({why})"
+                + (f": {reason}" if reason else "; the disk or the file system reports an error"),
                 path=str(self.settings.index_dir),
             )
         return IndexCorruptError(
-            f"the {self.where} cannot be read ({type(exc).__name__}: {exc}); "
-            "rebuild it with `newsqa index --rebuild` (or delete the folder)",
+            f"the {self.where} is damaged and cannot be read ({why}); {REBUILD_ADVICE}",
             path=str(self.settings.index_dir),
         )
+
+    def replaced(self) -> bool:
+        """Whether the embedded index folder was deleted or replaced since this store opened it."""
+        return not self.settings.server_mode and folder.identity(self.path) != self._identity
+
+    def close(self) -> None:
+        """Let go of the embedded index, so that opening its path again reads what is there now."""
+        with self._lock:
+            self._vector_stores.clear()
+        if not self.settings.server_mode:
+            _forget_client(self.path)
+
+    def remove_orphans(self) -> int:
+        """Embedded: delete what deleted collections left on disk; the bytes freed (0 for a server)."""
+        return 0 if self.settings.server_mode else folder.remove_orphans(self.path)
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a Chroma operation, turning chromadb's failures into domain errors (ours propagate)."""
@@ -175,7 +222,7 @@ class ChromaStore:
             return IndexState.from_json(json.loads(got["documents"][0]))
         except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
             raise IndexCorruptError(
-                f"the index state in the {self.where} is unreadable; rebuild with `newsqa index --rebuild`"
+                f"the index state in the {self.where} is damaged and cannot be read; {REBUILD_ADVICE}"
             ) from exc
 
     def write_state(self, state: IndexState) -> None:

@@ -59,3 +59,20 @@ def index_dir_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reindex_running(settings: Settings) -> bool:
+    """Embedded mode: whether a process (this one included) holds the reindex lock of INDEX_DIR."""
+    import fcntl
+
+    try:
+        handle = open(settings.index_dir / "reindex.lock", "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

@@ -1,0 +1,100 @@
+"""The embedded index on disk (`INDEX_DIR/chroma`): which file a process opened, what a write failure
+means, and what deleted collections leave behind.
+
+chromadb 1.5 keeps each collection's vectors in a folder named after its segment id next to
+`chroma.sqlite3`; deleting a collection removes it from the catalogue but leaves that folder, and
+the freed pages inside `chroma.sqlite3`. Without `remove_orphans` every rebuild would leak a copy
+of the index. It reads chromadb's `segments` table (tests/test_chroma_internals.py checks it).
+No chromadb import here: this is files and SQLite only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DATABASE = "chroma.sqlite3"
+MIN_FREE_BYTES = 1_000_000  # less than this left on the disk: a failed write is a full disk
+VACUUM_SHARE = 0.25  # compact chroma.sqlite3 once this share of its pages is free
+
+
+def identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of the database in `folder`: it changes when the folder is deleted or replaced."""
+    try:
+        info = (folder / DATABASE).stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def write_failure(folder: Path, opened: tuple[int, int] | None) -> str | None:
+    """Why a write to the index in `folder` failed, when the file system tells; None when it does not."""
+    if identity(folder) != opened:
+        return "it was deleted or replaced by another process while this one had it open"
+    try:
+        if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
+            return "the disk is full"
+    except OSError:
+        return "it was deleted while this process had it open"
+    if not os.access(folder, os.W_OK) or not os.access(folder / DATABASE, os.W_OK):
+        return "the folder is read-only"
+    return None
+
+
+def segment_folders(folder: Path) -> list[Path]:
+    """The folders in `folder` named like chromadb segments (a UUID each)."""
+    try:
+        return [p for p in folder.iterdir() if p.is_dir() and _is_uuid(p.name)]
+    except OSError:
+        return []
+
+
+def remove_orphans(folder: Path) -> int:
+    """Delete segment folders no collection uses and compact the database; the bytes freed.
+
+    Best effort, and safe beside other processes: a folder listed before the catalogue is read and
+    missing from it belonged to a deleted collection (chromadb records a segment before its folder)."""
+    candidates = segment_folders(folder)
+    database = folder / DATABASE
+    if not database.is_file():
+        return 0
+    before = _size(folder)
+    try:
+        with closing(sqlite3.connect(database, timeout=2.0)) as db:
+            live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            if pages and free / pages >= VACUUM_SHARE:
+                db.execute("VACUUM")
+    except sqlite3.Error as exc:  # busy (another process writes), or not chromadb's layout
+        log.debug("not cleaning up %s: %s", folder, exc)
+        return 0
+    for path in candidates:
+        if path.name not in live:
+            log.debug("removing %s, left by a deleted collection", path)
+            shutil.rmtree(path, ignore_errors=True)
+    return max(0, before - _size(folder))
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:  # removed meanwhile
+            continue
+    return total
+
+
+def _is_uuid(name: str) -> bool:
+    try:
+        return str(uuid.UUID(name)) == name
+    except ValueError:
+        return False
