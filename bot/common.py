@@ -120,7 +120,7 @@ def stdin_lines(prompt: str = "") -> Iterator[str]:
     """Lines of stdin as text, whatever its bytes: a byte that is not UTF-8 becomes U+FFFD in its
     line alone (Python's own decoding would crash the loop, or hand on lone surrogates);
     `prompt` is written to stdout before each line."""
-    binary = click.get_binary_stream("stdin")
+    binary = sys.stdin.buffer
     while True:
         if prompt:
             click.echo(prompt, nl=False)

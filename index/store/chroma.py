@@ -84,26 +84,30 @@ class ChromaStore:
             if settings.server_mode
             else f"index directory {settings.index_dir}"
         )
-        if not (create or settings.server_mode):
-            self._check_exists()
+        if not settings.server_mode:
+            self._check_damage(create=create)
         self._identity: tuple[int, int] | None = None
         self._client = self._connect()
         self._identity = None if settings.server_mode else folder.identity(self.path)
         self._vector_stores: dict[str, ChromaVectorStore] = {}
         self._lock = threading.Lock()
 
-    def _check_exists(self) -> None:
-        """Reading never creates an index: a missing one is not found, a database left empty is damage."""
+    def _check_damage(self, *, create: bool) -> None:
+        """A folder that is half an index is damage, never "no index yet"; only `create` makes one."""
         database = self.path / folder.DATABASE
-        if database.is_file() and database.stat().st_size > 0:
+        if self.path.exists() and not self.path.is_dir():
+            damage = f"{self.path} is not a folder"
+        elif database.is_file() and database.stat().st_size == 0:
+            damage = f"{folder.DATABASE} is empty"
+        elif not database.exists() and folder.segment_folders(self.path):
+            damage = f"{folder.DATABASE} is missing"
+        elif database.exists() or create:
             return
-        if database.is_file() or folder.segment_folders(self.path):
-            raise IndexCorruptError(
-                f"the {self.where} is damaged ({folder.DATABASE} is "
-                f"{'empty' if database.is_file() else 'missing'}); {REBUILD_ADVICE}",
-                path=str(self.settings.index_dir),
-            )
-        raise IndexNotFoundError(f"no index yet in the {self.where}: run `newsqa index` first")
+        else:
+            raise IndexNotFoundError(f"no index yet in the {self.where}: run `newsqa index` first")
+        raise IndexCorruptError(
+            f"the {self.where} is damaged ({damage}); {REBUILD_ADVICE}", path=str(self.settings.index_dir)
+        )
 
     def _connect(self) -> Any:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -172,7 +176,7 @@ class ChromaStore:
             reason = folder.write_failure(self.path, self._identity)
             return IndexCorruptError(
                 f"cannot write to the {self.where} ({why})"
-                + (f": {reason}" if reason else "; the disk or the file system reports an error"),
+                + (f": {reason}" if reason else ": the disk is full, over a quota or failing"),
                 path=str(self.settings.index_dir),
             )
         return IndexCorruptError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import shutil
 import sqlite3
 import uuid
@@ -45,6 +46,8 @@ def write_failure(folder: Path, opened: tuple[int, int] | None) -> str | None:
         return "it was deleted while this process had it open"
     if not os.access(folder, os.W_OK) or not os.access(folder / DATABASE, os.W_OK):
         return "the folder is read-only"
+    if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+        return "this process has a file size limit (ulimit -f), which the index reached"
     return None
 
 
