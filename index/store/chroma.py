@@ -115,6 +115,8 @@ class ChromaStore:
         try:
             if s.server_mode:
                 return self._connect_server(chroma_settings)
+            if not (self.path / folder.DATABASE).exists():
+                _forget_client(self.path)  # one this process cached holds the files of a deleted folder
             self.path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
         except OSError as exc:
