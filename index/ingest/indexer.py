@@ -188,7 +188,7 @@ class Indexer:
         try:
             if plan.full:
                 self.store.drop(state.collection)
-                freed = self.store.remove_orphans()
+                freed = self.store.remove_orphans(compact=True)  # a rebuild takes minutes, this a second
                 log.debug("freed %d bytes the replaced index held on disk", freed)
                 return
             stale = [

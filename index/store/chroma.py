@@ -197,9 +197,9 @@ class ChromaStore:
         if not self.settings.server_mode:
             _forget_client(self.path)
 
-    def remove_orphans(self) -> int:
+    def remove_orphans(self, *, compact: bool = False) -> int:
         """Embedded: delete what deleted collections left on disk; the bytes freed (0 for a server)."""
-        return 0 if self.settings.server_mode else folder.remove_orphans(self.path)
+        return 0 if self.settings.server_mode else folder.remove_orphans(self.path, compact=compact)
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a Chroma operation, turning chromadb's failures into domain errors (ours propagate)."""

@@ -59,8 +59,9 @@ def segment_folders(folder: Path) -> list[Path]:
         return []
 
 
-def remove_orphans(folder: Path) -> int:
-    """Delete segment folders no collection uses and compact the database; the bytes freed.
+def remove_orphans(folder: Path, *, compact: bool = False) -> int:
+    """Delete segment folders no collection uses and compact the database (always with `compact`,
+    else once VACUUM_SHARE of it is free pages); the bytes freed.
 
     Best effort, and safe beside other processes: a folder listed before the catalogue is read and
     missing from it belonged to a deleted collection (chromadb records a segment before its folder)."""
@@ -74,7 +75,7 @@ def remove_orphans(folder: Path) -> int:
             live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
             free = db.execute("PRAGMA freelist_count").fetchone()[0]
             pages = db.execute("PRAGMA page_count").fetchone()[0]
-            if pages and free / pages >= VACUUM_SHARE:
+            if free and (compact or free / pages >= VACUUM_SHARE):
                 db.execute("VACUUM")
     except sqlite3.Error as exc:  # busy (another process writes), or not chromadb's layout
         log.debug("not cleaning up %s: %s", folder, exc)
