@@ -35,7 +35,8 @@ _AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252", "utf-16": "utf-8"
 HEAD = 65536  # bytes looked at for a declaration and for control characters
 MIN_COHERENCE = 0.2  # charset-normalizer's language coherence below which a guess is not trusted
 MAX_CHAOS = 0.2  # ... and its "mess" ratio above which it is not
-MAX_STRAY_SHARE = 0.05  # non-ASCII bytes in English, French or German news; Polish or Cyrillic has more
+WESTERN_SHARE = 0.05  # non-ASCII bytes in English, French or German news; Polish or Cyrillic has more
+MOSTLY_ASCII_SHARE = 0.3  # a short text detection cannot place, still mostly ASCII: cp1252
 
 
 class Undecodable(ValueError):
@@ -85,13 +86,12 @@ def declared_encoding(head: bytes) -> str | None:
 
 def _detect(raw: bytes, first_bad: str) -> tuple[str, str]:
     """cp1252 for text that is nearly all ASCII, else charset-normalizer's most coherent reading above
-    the floor. A stray `£` gives detection nothing to go on (it scores `Ł` in cp1250 as high), while
-    the few non-ASCII bytes of Western news text are cp1252 far more often than anything else."""
-    if sum(1 for byte in raw if byte > 127) <= MAX_STRAY_SHARE * len(raw):
-        try:
-            return raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            pass  # one of the five bytes cp1252 leaves undefined: not cp1252
+    the floor, else cp1252 if the text is still mostly ASCII. A stray `£` gives detection nothing to go
+    on (it scores `Ł` in cp1250 as high), and the non-ASCII bytes of Western news are cp1252 far more
+    often than anything else."""
+    stray = sum(1 for byte in raw if byte > 127) / len(raw)
+    if stray <= WESTERN_SHARE and (text := _cp1252(raw)) is not None:
+        return text, "cp1252"
     import charset_normalizer
 
     trusted = [
@@ -99,7 +99,16 @@ def _detect(raw: bytes, first_bad: str) -> tuple[str, str]:
         for match in charset_normalizer.from_bytes(raw)
         if match.chaos <= MAX_CHAOS and match.coherence >= MIN_COHERENCE
     ]
-    if not trusted:
-        raise Undecodable(f"not UTF-8 ({first_bad}) and its encoding could not be recognised")
-    best = max(trusted, key=lambda match: match.coherence)
-    return str(best), best.encoding
+    if trusted:
+        best = max(trusted, key=lambda match: match.coherence)
+        return str(best), best.encoding
+    if stray <= MOSTLY_ASCII_SHARE and (text := _cp1252(raw)) is not None:
+        return text, "cp1252"
+    raise Undecodable(f"not UTF-8 ({first_bad}) and its encoding could not be recognised")
+
+
+def _cp1252(raw: bytes) -> str | None:
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined
+        return None
