@@ -31,8 +31,15 @@ def print_answer(answer: Answer) -> None:
         click.echo(f"[{c.n}] {c.title} ({where})")
         quote = answer.quotes[i] if i < len(answer.quotes) else c.text
         quote = shorten(quote, QUOTE_CHARS, ellipsis=" …")
-        click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))
+        click.echo(textwrap.indent(textwrap.fill(quoted(quote), width=96), "    "))
     click.echo("")
+
+
+def quoted(text: str) -> str:
+    """`text` in quotation marks, without doubling marks it opens or closes with itself."""
+    opening = "" if text.startswith(("“", '"')) else "“"
+    closing = "" if text.endswith(("”", '"')) else "”"
+    return f"{opening}{text}{closing}"
 
 
 def print_summary(summary: ReindexSummary, err: bool = False) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any
 
-from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
+from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources, within_sources
 from newsqa.index.answering.conversation import Conversations
 from newsqa.index.answering.question import analyse, tidy
 from newsqa.index.config import Settings
@@ -119,7 +119,7 @@ class QA:
             with self._open_lock:
                 if self._store is store:
                     log.info("the %s was replaced by another process: reopening it", store.where)
-                    store.close()
+                    store.forget()
                     self._store, self._snapshot = None, None
         return self._open_store(create=create)
 
@@ -233,12 +233,13 @@ class QA:
         else:
             result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
+        citations = with_further_sources(result, passages, k) if k else result.citations
         answer = Answer(
             question=asked,
-            answer=result.answer,
+            answer=within_sources(result.answer, len(citations)),
             abstained=result.abstained,
-            citations=with_further_sources(result, passages, k) if k else result.citations,
-            quotes=result.quotes,
+            citations=citations,
+            quotes=result.quotes[: len(citations)],
             short_answer=result.short_answer,
             retrieved=passages,
             timings_ms={
@@ -309,15 +310,17 @@ class QA:
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
     ) -> ReindexSummary:
         """Bring the index in line with the corpus; questions keep being answered meanwhile."""
-        from newsqa.index.ingest.indexer import Indexer
+        from newsqa.index.ingest.indexer import Budget, Indexer
 
         store = lambda: self._live_store(create=True)  # noqa: E731 - opened only once the locks are held
         with exclusive_reindex(self.settings, store, self._reindex_lock) as still_exclusive:
             if rebuild:
                 self._set_aside_if_unreadable()
             chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
+            budget = Budget(self.settings.max_article_chunks, self.settings.max_reindex_chunks)
             indexer = Indexer(
-                store(), self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive
+                store(), self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive,
+                budget,
             )
             summary = indexer.run(rebuild=rebuild, progress=progress)
             self.last_reindex = summary

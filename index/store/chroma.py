@@ -190,8 +190,8 @@ class ChromaStore:
         """Whether the embedded index folder was deleted or replaced since this store opened it."""
         return not self.settings.server_mode and folder.identity(self.path) != self._identity
 
-    def close(self) -> None:
-        """Let go of the embedded index, so that opening its path again reads what is there now."""
+    def forget(self) -> None:
+        """Let go of an embedded index replaced on disk, so that opening its path reads the new one."""
         with self._lock:
             self._vector_stores.clear()
         if not self.settings.server_mode:
