@@ -4,28 +4,22 @@ corpus, unclosed front matter, `-k` markers, quotes in source order and without 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from newsqa.bot.cli import main
 from newsqa.bot.output import quoted
 
-from .conftest import SEED_CORPUS
+from .conftest import SEED_CORPUS, cli_in, indexed_seed
 
 pytestmark = pytest.mark.timeout(240)
 
 
-def _cli(base: Path, *args: str):
-    options = ["--corpus", str(base / "corpus"), "--index-dir", str(base / "index"), "--env-file", os.devnull]
-    return CliRunner().invoke(main, [*args, *options], catch_exceptions=False)
 
 
 def _chunks(base: Path) -> dict[str, int]:
-    return {s["source"]: s["chunks"] for s in json.loads(_cli(base, "sources", "--json").stdout)}
+    return {s["source"]: s["chunks"] for s in json.loads(cli_in(base, "sources", "--json").stdout)}
 
 
 def test_a_huge_article_is_cut_to_max_article_chunks_with_a_warning(tmp_path: Path) -> None:
@@ -33,7 +27,7 @@ def test_a_huge_article_is_cut_to_max_article_chunks_with_a_warning(tmp_path: Pa
     (tmp_path / "corpus" / "words.txt").write_text("Words\n\n" + "alpha\n" * 50_000, encoding="utf-8")
     sentence = "The harbour of Alba handled more ships than ever in the spring of this year. "
     (tmp_path / "corpus" / "long.txt").write_text("Long\n\n" + sentence * 20_000, encoding="utf-8")  # 1.5 MB
-    result = _cli(tmp_path, "index")
+    result = cli_in(tmp_path, "index")
     assert result.exit_code == 0, result.output
     for name in ("words.txt", "long.txt"):
         assert f"warning: indexed only the first 50 chunks of {name}" in result.stderr
@@ -45,19 +39,19 @@ def test_a_huge_article_is_cut_to_max_article_chunks_with_a_warning(tmp_path: Pa
 def test_max_reindex_chunks_spreads_the_work_over_runs(tmp_path: Path, monkeypatch) -> None:
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
     monkeypatch.setenv("MAX_REINDEX_CHUNKS", "10")
-    first = _cli(tmp_path, "index")
+    first = cli_in(tmp_path, "index")
     assert first.exit_code == 0, first.output
     assert "(MAX_REINDEX_CHUNKS); run `newsqa index` again to continue" in first.stderr
     indexed = [len(_chunks(tmp_path))]
     for _ in range(5):
-        assert _cli(tmp_path, "index").exit_code == 0
+        assert cli_in(tmp_path, "index").exit_code == 0
         indexed.append(len(_chunks(tmp_path)))
     assert indexed[0] < 5 and indexed[-1] == 5 and indexed == sorted(indexed)
 
 
 def test_an_empty_corpus_is_indexed_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "corpus").mkdir()
-    result = _cli(tmp_path, "index")
+    result = cli_in(tmp_path, "index")
     assert result.exit_code == 0
     assert f"warning: no articles in {tmp_path / 'corpus'}: add .txt, .md or .html files" in result.stderr
 
@@ -69,8 +63,8 @@ def test_unclosed_front_matter_is_never_cited_as_body(tmp_path: Path) -> None:
         "The harbour of Alba reopened on Monday after the storm.\n",
         encoding="utf-8",
     )
-    assert _cli(tmp_path, "index").exit_code == 0
-    answer = json.loads(_cli(tmp_path, "ask", "When did the harbour of Alba reopen?", "--json").stdout)
+    assert cli_in(tmp_path, "index").exit_code == 0
+    answer = json.loads(cli_in(tmp_path, "ask", "When did the harbour of Alba reopen?", "--json").stdout)
     [citation] = answer["citations"]
     assert (citation["title"], citation["url"]) == ("Harbour news", "https://example.com/harbour")
     assert "title:" not in citation["text"] and "---" not in citation["text"]
@@ -78,22 +72,19 @@ def test_unclosed_front_matter_is_never_cited_as_body(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("budgets")
-    shutil.copytree(SEED_CORPUS, base / "corpus")
-    assert _cli(base, "index").exit_code == 0
-    return base
+    return indexed_seed(tmp_path_factory, "budgets")
 
 
 def test_fewer_sources_than_quoted_drops_their_markers(seed: Path) -> None:
-    full = json.loads(_cli(seed, "ask", "How many US troops are in Iraq?", "--json").stdout)
+    full = json.loads(cli_in(seed, "ask", "How many US troops are in Iraq?", "--json").stdout)
     assert "[3]" in full["answer"]  # quoted from three articles
-    two = json.loads(_cli(seed, "ask", "How many US troops are in Iraq?", "--json", "-k", "2").stdout)
+    two = json.loads(cli_in(seed, "ask", "How many US troops are in Iraq?", "--json", "-k", "2").stdout)
     assert [c["n"] for c in two["citations"]] == [1, 2]
     assert "[3]" not in two["answer"] and "[1] [2]" in two["answer"]
 
 
 def test_a_quote_keeps_the_order_of_its_article(seed: Path) -> None:
-    result = _cli(seed, "ask", "Who is Lavrentyev?")
+    result = cli_in(seed, "ask", "Who is Lavrentyev?")
     text = " ".join(result.stdout.split())
     first, second = "“Recent statements from Moscow", "This information, attributed to Alexander Lavrentyev"
     quote = text[text.index(first) :]  # the source's quote, after the answer

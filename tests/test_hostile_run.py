@@ -13,19 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from newsqa.bot.cli import main
-
-from .conftest import SEED_CORPUS
+from .conftest import SEED_CORPUS, cli_in, indexed_seed
 
 pytestmark = pytest.mark.timeout(240)
 QUESTION = "How many US troops are in Iraq?"
 
 
-def _cli(base: Path, *args: str, stdin: str | None = None):
-    options = ["--corpus", str(base / "corpus"), "--index-dir", str(base / "index"), "--env-file", os.devnull]
-    return CliRunner().invoke(main, [*args, *options], input=stdin, catch_exceptions=False)
 
 
 def _newsqa(base: Path, *args: str | bytes, stdin: bytes = b"", timeout: float = 120):
@@ -37,10 +31,7 @@ def _newsqa(base: Path, *args: str | bytes, stdin: bytes = b"", timeout: float =
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("hostile-run")
-    shutil.copytree(SEED_CORPUS, base / "corpus")
-    assert _cli(base, "index").exit_code == 0
-    return base
+    return indexed_seed(tmp_path_factory, "hostile-run")
 
 
 def test_file_names_that_are_not_utf8_are_indexed_under_an_escaped_id(tmp_path: Path) -> None:
@@ -50,17 +41,17 @@ def test_file_names_that_are_not_utf8_are_indexed_under_an_escaped_id(tmp_path: 
         with open(os.path.join(corpus, name), "wb") as f:
             f.write(title + b"\n\nThe harbour of Alba reopened on Monday after the storm.\n")
     for command in (["index"], ["index", "--rebuild"]):
-        result = _cli(tmp_path, *command)
+        result = cli_in(tmp_path, *command)
         assert result.exit_code == 0, result.output
         assert "7 chunks" not in result.stderr and "error" not in result.output
-    listed = _cli(tmp_path, "sources")
+    listed = cli_in(tmp_path, "sources")
     lines = listed.stdout.splitlines()
     assert len(lines) == 7  # one line per article, whatever its name holds
     assert any(line.startswith("x\\xff.txt\t") for line in lines)
     assert any(line.startswith("new\\x0aline.txt\t") for line in lines)
-    sources = {s["source"] for s in json.loads(_cli(tmp_path, "sources", "--json").stdout)}
+    sources = {s["source"] for s in json.loads(cli_in(tmp_path, "sources", "--json").stdout)}
     assert {"x\\xff.txt", "new\\x0aline.txt"} <= sources
-    answer = _cli(tmp_path, "ask", "When did the harbour of Alba reopen?", "--json")
+    answer = cli_in(tmp_path, "ask", "When did the harbour of Alba reopen?", "--json")
     cited = {c["source"] for c in json.loads(answer.stdout)["citations"]}
     assert cited & {"x\\xff.txt", "new\\x0aline.txt"}, answer.stdout
 
@@ -80,7 +71,7 @@ def test_questions_that_are_not_utf8_are_answered_and_the_batch_goes_on(built: P
 
 def test_refused_questions_in_a_batch_are_json_lines_and_the_rest_answered(built: Path) -> None:
     long = "troops " * 1000
-    result = _cli(built, "ask", "-", "--json", stdin=f"{long}\n{QUESTION}\n")
+    result = cli_in(built, "ask", "-", "--json", stdin=f"{long}\n{QUESTION}\n")
     assert result.exit_code == 2
     refused, answered = (json.loads(line) for line in result.stdout.splitlines())
     assert set(refused) == {"question", "error"} and refused["error"].endswith("ask something shorter")
@@ -93,7 +84,7 @@ def test_chat_keeps_answering_while_another_process_deletes_and_rebuilds_the_ind
     tmp_path: Path,
 ) -> None:
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
-    assert _cli(tmp_path, "index").exit_code == 0
+    assert cli_in(tmp_path, "index").exit_code == 0
     env = {**os.environ, "CORPUS_DIR": str(tmp_path / "corpus"), "INDEX_DIR": str(tmp_path / "index")}
     chat = subprocess.Popen(
         [sys.executable, "-m", "newsqa", "chat"], env=env, cwd=tmp_path,
@@ -139,14 +130,14 @@ def _disk(index: Path) -> tuple[int, int]:
 
 def test_rebuilds_delete_the_vector_folders_they_replace(tmp_path: Path) -> None:
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
-    assert _cli(tmp_path, "index").exit_code == 0
+    assert cli_in(tmp_path, "index").exit_code == 0
     size, folders = _disk(tmp_path / "index")
     for _ in range(3):
-        assert _cli(tmp_path, "index", "--rebuild").exit_code == 0
+        assert cli_in(tmp_path, "index", "--rebuild").exit_code == 0
     size_after, folders_after = _disk(tmp_path / "index")
     print(f"index/chroma: {size:,} bytes in {folders} folders; after three rebuilds {size_after:,} in "
           f"{folders_after}")
     assert folders_after == folders == 2  # the state collection's and the live chunks'
     assert size_after < 1.5 * size
-    answer = _cli(tmp_path, "ask", QUESTION)
+    answer = cli_in(tmp_path, "ask", QUESTION)
     assert answer.exit_code == 0 and "2,500" in answer.stdout
