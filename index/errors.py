@@ -7,6 +7,7 @@
     ├── EmbeddingError       the embedding model cannot be loaded or run
     ├── AnswerModelError     the answer model (the trained reader) cannot be loaded or run
     ├── IndexNotFoundError   no index has been built yet
+    │   └── IndexBuildingError   ... and another process is building it now
     ├── IndexCorruptError    the index on disk is damaged, or a write to it failed (the message says which)
     ├── IndexChangedError    another process deleted or replaced the index this one had open
     ├── StoreUnavailableError the Chroma server cannot be reached
@@ -56,6 +57,10 @@ class AnswerModelError(NewsqaError):
 
 class IndexNotFoundError(NewsqaError):
     """No index has been built yet."""
+
+
+class IndexBuildingError(IndexNotFoundError):
+    """Another process is building (or rebuilding) the index right now; ask again in a moment."""
 
 
 class IndexCorruptError(NewsqaError):

@@ -17,6 +17,7 @@ from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
     EmbeddingError,
+    IndexBuildingError,
     IndexChangedError,
     IndexCorruptError,
     IndexNotFoundError,
@@ -277,7 +278,7 @@ class QA:
         """`exc`, or that another process is building the index when one is (embedded mode)."""
         if self.settings.server_mode or not reindex_running(self.settings):
             return exc
-        return IndexNotFoundError(
+        return IndexBuildingError(
             f"the index in {self.settings.index_dir} is being built by another process; "
             "ask again in a moment"
         )
