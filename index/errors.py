@@ -9,7 +9,7 @@
     ├── IndexNotFoundError   no index has been built yet
     │   └── IndexBuildingError   ... and another process is building it now
     ├── IndexCorruptError    the index on disk is damaged, or a write to it failed (the message says which)
-    ├── IndexChangedError    another process deleted or replaced the index this one had open
+    ├── IndexChangedError    another process deleted, replaced or locked the index this one had open
     ├── StoreUnavailableError the Chroma server cannot be reached
     ├── LLMError             the optional LLM server failed (answers fall back to extractive)
     └── ReindexError         a reindex failed; the previous index keeps serving
@@ -68,7 +68,7 @@ class IndexCorruptError(NewsqaError):
 
 
 class IndexChangedError(NewsqaError):
-    """Another process deleted or replaced the index while this one had it open; reopen it."""
+    """Another process deleted, replaced or locked the index while this one had it open; read it again."""
 
 
 class StoreUnavailableError(NewsqaError):

@@ -37,6 +37,7 @@ STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another proce
 CANDIDATES = 30  # fetched from each retriever
 POOL = 20  # fused candidates reranked
 RANKED = 12  # reranked passages kept: the answerer reads the best of them, -k cites further ones
+REREAD_PAUSE_S = 0.2  # before reading an index again that another process was changing
 _LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -272,6 +273,7 @@ class QA:
         except (IndexChangedError, IndexCorruptError) as exc:
             log.info("the index changed while it was read (%s); reading it again", exc)
             self._checked_at = 0.0
+            time.sleep(REREAD_PAUSE_S)
             return read()
 
     def _while_building(self, exc: IndexNotFoundError | IndexCorruptError) -> NewsqaError:

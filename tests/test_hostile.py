@@ -33,6 +33,7 @@ HOSTILE = {
     "telegram html": ('<b>troops</b> <a href="tg://x">Iraq</a> &amp; &lt;', "answer"),
     "markdown": ("*troops* _in_ [Iraq](http://e.com) `x` ```y``` ~z~ ||s|| \\", "answer"),
     "lone surrogate-free 4-byte": ("𝕿𝖗𝖔𝖔𝖕𝖘 in 𝕴𝖗𝖆𝖖?", "answer"),
+    "not utf-8": ("caf\udce9 troops in Iraq? \ud800", "answer"),  # argv bytes, a JSON "\ud800"
 }
 
 

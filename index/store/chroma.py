@@ -174,6 +174,11 @@ class ChromaStore:
                 path=str(self.settings.index_dir),
             )
         message = str(exc).lower()
+        if "database is locked" in message:  # e.g. a rebuild compacting chroma.sqlite3 for a second
+            return IndexChangedError(
+                f"the {self.where} is locked by another process writing to it ({why})",
+                path=str(self.settings.index_dir),
+            )
         if any(sign in message for sign in _WRITE_FAILURES) and not any(s in message for s in _DAMAGE):
             reason = folder.write_failure(self.path, self._identity)
             return IndexCorruptError(
