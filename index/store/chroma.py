@@ -32,12 +32,7 @@ from llama_index.core.vector_stores.types import VectorStoreQuery
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from newsqa.index.config import Settings
-from newsqa.index.errors import (
-    IndexChangedError,
-    IndexCorruptError,
-    IndexNotFoundError,
-    StoreUnavailableError,
-)
+from newsqa.index.errors import IndexCorruptError, StoreUnavailableError
 from newsqa.index.store import folder
 from newsqa.index.store.deadline import within
 from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
@@ -57,19 +52,6 @@ _CHROMA_ERRORS = (ChromaError, httpx.HTTPError, OSError)
 # chromadb also raises plain ValueError ("Could not connect to a Chroma server") and AttributeError (a
 # client that a failed start left half-built) from its own code: those count only when raised there.
 _CHROMA_BUILTINS = (ValueError, AttributeError)
-# SQLite's words for a write the file system refused (full disk, file size limit, read-only mount)
-_WRITE_FAILURES = (
-    "disk i/o error",
-    "database or disk is full",
-    "readonly database",
-    "read-only file system",
-    "no space left",
-)
-# ... and for a file that is not (or no longer) a whole SQLite database
-_DAMAGE = ("file is not a database", "malformed", "no such table", "no such column", "database disk image")
-REBUILD_ADVICE = "`newsqa index --rebuild` moves it aside (kept) and builds a new one"
-
-
 class ChromaStore:
     """Chunks and index state in Chroma, embedded or over HTTP."""
 
@@ -85,29 +67,12 @@ class ChromaStore:
             else f"index directory {settings.index_dir}"
         )
         if not settings.server_mode:
-            self._check_damage(create=create)
+            folder.check_damage(self.path, self.where, create=create)
         self._identity: tuple[int, int] | None = None
         self._client = self._connect()
         self._identity = None if settings.server_mode else folder.identity(self.path)
         self._vector_stores: dict[str, ChromaVectorStore] = {}
         self._lock = threading.Lock()
-
-    def _check_damage(self, *, create: bool) -> None:
-        """A folder that is half an index is damage, never "no index yet"; only `create` makes one."""
-        database = self.path / folder.DATABASE
-        if self.path.exists() and not self.path.is_dir():
-            damage = f"{self.path} is not a folder"
-        elif database.is_file() and database.stat().st_size == 0:
-            damage = f"{folder.DATABASE} is empty"
-        elif not database.exists() and folder.segment_folders(self.path):
-            damage = f"{folder.DATABASE} is missing"
-        elif database.exists() or create:
-            return
-        else:
-            raise IndexNotFoundError(f"no index yet in the {self.where}: run `newsqa index` first")
-        raise IndexCorruptError(
-            f"the {self.where} is damaged ({damage}); {REBUILD_ADVICE}", path=str(self.settings.index_dir)
-        )
 
     def _connect(self) -> Any:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -121,7 +86,7 @@ class ChromaStore:
             return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
         except OSError as exc:
             raise IndexCorruptError(
-                f"cannot open the {self.where}: {exc}; {REBUILD_ADVICE}", path=str(s.index_dir)
+                f"cannot open the {self.where}: {exc}; {folder.REBUILD_ADVICE}", path=str(s.index_dir)
             ) from exc
         except _CHROMA_ERRORS as exc:
             raise self._translate(exc) from exc
@@ -167,29 +132,7 @@ class ChromaStore:
                 f"cannot reach the {self.where} ({type(exc).__name__}: {exc}); "
                 "check CHROMA_HOST/CHROMA_PORT and that `chroma run` is up"
             )
-        why = f"{type(exc).__name__}: {exc}"
-        if self._identity is not None and self.replaced():
-            return IndexChangedError(
-                f"the {self.where} was deleted or replaced by another process ({why})",
-                path=str(self.settings.index_dir),
-            )
-        message = str(exc).lower()
-        if "database is locked" in message:  # e.g. a rebuild compacting chroma.sqlite3 for a second
-            return IndexChangedError(
-                f"the {self.where} is locked by another process writing to it ({why})",
-                path=str(self.settings.index_dir),
-            )
-        if any(sign in message for sign in _WRITE_FAILURES) and not any(s in message for s in _DAMAGE):
-            reason = folder.write_failure(self.path, self._identity)
-            return IndexCorruptError(
-                f"cannot write to the {self.where} ({why})"
-                + (f": {reason}" if reason else ": the disk is full, over a quota or failing"),
-                path=str(self.settings.index_dir),
-            )
-        return IndexCorruptError(
-            f"the {self.where} is damaged and cannot be read ({why}); {REBUILD_ADVICE}",
-            path=str(self.settings.index_dir),
-        )
+        return folder.failure(exc, self.path, self.where, self._identity)
 
     def replaced(self) -> bool:
         """Whether the embedded index folder was deleted or replaced since this store opened it."""
@@ -233,7 +176,7 @@ class ChromaStore:
             return IndexState.from_json(json.loads(got["documents"][0]))
         except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
             raise IndexCorruptError(
-                f"the index state in the {self.where} is damaged and cannot be read; {REBUILD_ADVICE}"
+                f"the index state in the {self.where} is damaged and cannot be read; {folder.REBUILD_ADVICE}"
             ) from exc
 
     def write_state(self, state: IndexState) -> None:

@@ -1,5 +1,5 @@
-"""The embedded index on disk (`INDEX_DIR/chroma`): which file a process opened, what a write failure
-means, and what deleted collections leave behind.
+"""The embedded index on disk (`INDEX_DIR/chroma`): half an index, which file a process opened, what
+a failure of chromadb means, and what deleted collections leave behind.
 
 chromadb 1.5 keeps each collection's vectors in a folder named after its segment id next to
 `chroma.sqlite3`; deleting a collection removes it from the catalogue but leaves that folder, and
@@ -19,11 +19,56 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
+from newsqa.index.errors import IndexChangedError, IndexCorruptError, IndexNotFoundError, NewsqaError
+
 log = logging.getLogger(__name__)
 
 DATABASE = "chroma.sqlite3"
 MIN_FREE_BYTES = 1_000_000  # less than this left on the disk: a failed write is a full disk
 VACUUM_SHARE = 0.25  # compact chroma.sqlite3 once this share of its pages is free
+REBUILD_ADVICE = "`newsqa index --rebuild` moves it aside (kept) and builds a new one"
+# SQLite's words for a write the file system refused (full disk, file size limit, read-only mount)
+_WRITE_FAILURES = (
+    "disk i/o error",
+    "database or disk is full",
+    "readonly database",
+    "read-only file system",
+    "no space left",
+)
+# ... and for a file that is not (or no longer) a whole SQLite database
+_DAMAGE = ("file is not a database", "malformed", "no such table", "no such column", "database disk image")
+
+
+def check_damage(folder: Path, where: str, *, create: bool) -> None:
+    """A folder that is half an index is damage, never "no index yet"; only `create` makes one."""
+    database = folder / DATABASE
+    if folder.exists() and not folder.is_dir():
+        damage = f"{folder} is not a folder"
+    elif database.is_file() and database.stat().st_size == 0:
+        damage = f"{DATABASE} is empty"
+    elif not database.exists() and segment_folders(folder):
+        damage = f"{DATABASE} is missing"
+    elif database.exists() or create:
+        return
+    else:
+        raise IndexNotFoundError(f"no index yet in the {where}: run `newsqa index` first")
+    raise IndexCorruptError(f"the {where} is damaged ({damage}); {REBUILD_ADVICE}", path=str(folder.parent))
+
+
+def failure(exc: Exception, folder: Path, where: str, opened: tuple[int, int] | None) -> NewsqaError:
+    """What chromadb's `exc` about the index in `folder` (opened as file `opened`) means, in words."""
+    why = f"{type(exc).__name__}: {exc}"
+    if opened is not None and identity(folder) != opened:
+        return IndexChangedError(f"the {where} was deleted or replaced by another process ({why})")
+    message = str(exc).lower()
+    if "database is locked" in message:  # e.g. a rebuild compacting chroma.sqlite3 for a second
+        return IndexChangedError(f"the {where} is locked by another process writing to it ({why})")
+    if any(sign in message for sign in _WRITE_FAILURES) and not any(s in message for s in _DAMAGE):
+        reason = write_failure(folder, opened) or "the disk is full, over a quota or failing"
+        return IndexCorruptError(f"cannot write to the {where} ({why}): {reason}", path=str(folder.parent))
+    return IndexCorruptError(
+        f"the {where} is damaged and cannot be read ({why}); {REBUILD_ADVICE}", path=str(folder.parent)
+    )
 
 
 def identity(folder: Path) -> tuple[int, int] | None:
