@@ -271,7 +271,7 @@ class QA:
         try:
             return read()
         except (IndexChangedError, IndexCorruptError) as exc:
-            log.info("the index changed while it was read (%s); reading it again", exc)
+            log.debug("the index changed while it was read (%s); reading it again", exc)
             self._checked_at = 0.0
             time.sleep(REREAD_PAUSE_S)
             return read()
