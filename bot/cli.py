@@ -9,14 +9,23 @@ from typing import Any
 
 import click
 
-from newsqa.bot.common import BOT_LOG_FORMAT, edge, ensure_index, load_settings, service, settings_options
+from newsqa.bot.common import (
+    BOT_LOG_FORMAT,
+    edge,
+    ensure_index,
+    load_settings,
+    service,
+    settings_options,
+    stdin_lines,
+)
 from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer
-from newsqa.index.errors import QuestionError
-from newsqa.index.types import When
+from newsqa.index.errors import NewsqaError, QuestionError
+from newsqa.index.text.shorten import shorten
+from newsqa.index.types import Answer, When
 
 DAY = click.DateTime(["%Y-%m-%d"])  # YYYY-MM-DD
-
+ERROR_QUESTION_CHARS = 200  # a refused question is echoed back in its error line, shortened
 CHAT = "cli"  # `newsqa chat` is one conversation (until /new)
 
 
@@ -81,29 +90,34 @@ def ask(
     when = When(since=since.date() if since else None, until=until.date() if until else None)
     qa = service(settings)
     ensure_index(qa)
-    questions = (line for line in sys.stdin) if question == "-" else iter([question])
-    failed = False
-    for text in questions:
-        if question == "-" and not text.strip():
+    if question != "-":
+        show(qa.ask(question, k=top_k, when=when), as_json)
+        return
+    codes: set[int] = set()  # a refused question exits 2, another failure 1; the rest are still answered
+    for text in stdin_lines():
+        if not text.strip():
             continue
         try:
             answer = qa.ask(text, k=top_k, when=when)
-        except QuestionError as exc:
-            if question != "-":
-                raise
-            failed = True
+        except NewsqaError as exc:
+            codes.add(2 if isinstance(exc, QuestionError) else 1)
+            asked = shorten(" ".join(text.split()), ERROR_QUESTION_CHARS)
             click.echo(
-                json.dumps({"question": text.strip()[:200], "error": str(exc)})
+                json.dumps({"question": asked, "error": str(exc)}, ensure_ascii=False)
                 if as_json
                 else f"error: {exc}"
             )
             continue
-        if as_json:
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
-        else:
-            print_answer(answer)
-    if failed:
-        sys.exit(2)
+        show(answer, as_json)
+    if codes:
+        sys.exit(min(codes))
+
+
+def show(answer: Answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        print_answer(answer)
 
 
 @main.command()
@@ -120,11 +134,7 @@ def chat(as_json: bool, **options: Any) -> None:
             "Ask about the news in the corpus. /new starts a new conversation; empty line or Ctrl-D quits.",
             err=True,
         )
-    while True:
-        try:
-            text = input("" if as_json else "? ")
-        except EOFError:
-            break
+    for text in stdin_lines(prompt="" if as_json else "? "):
         if not text.strip():
             break
         if text.strip().lower() == "/new":
@@ -134,9 +144,10 @@ def chat(as_json: bool, **options: Any) -> None:
             continue
         try:
             answer = qa.ask(text, chat_id=CHAT)
-        except QuestionError as exc:
+        except NewsqaError as exc:  # one question failed (the index is being rebuilt…): keep chatting
             if as_json:
-                click.echo(json.dumps({"question": text.strip()[:200], "error": str(exc)}))
+                asked = shorten(" ".join(text.split()), ERROR_QUESTION_CHARS)
+                click.echo(json.dumps({"question": asked, "error": str(exc)}, ensure_ascii=False))
             else:
                 click.echo(f"error: {exc}", err=True)
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +114,17 @@ def ensure_index(qa: Any) -> None:
         click.echo(f"no index yet: building it from {qa.settings.corpus_dir}/ first…", err=True)
         summary = qa.reindex(progress=progress_printer())
         print_summary(summary, err=True)
+
+
+def stdin_lines(prompt: str = "") -> Iterator[str]:
+    """Lines of stdin as text, whatever its bytes: a byte that is not UTF-8 becomes U+FFFD in its
+    line alone (Python's own decoding would crash the loop, or hand on lone surrogates);
+    `prompt` is written to stdout before each line."""
+    binary = sys.stdin.buffer
+    while True:
+        if prompt:
+            click.echo(prompt, nl=False)
+        line = binary.readline()
+        if not line:
+            return
+        yield line.decode("utf-8", "replace").rstrip("\r\n")

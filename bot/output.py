@@ -40,8 +40,15 @@ def print_answer(answer: Answer) -> None:
             click.echo(f"    also reported by {', '.join(c.also_reported_by)}")
         quote = answer.quotes[i] if i < len(answer.quotes) else c.text
         quote = shorten(quote, QUOTE_CHARS, ellipsis=" …")
-        click.echo(textwrap.indent(textwrap.fill(f"“{quote}”", width=96), "    "))
+        click.echo(textwrap.indent(textwrap.fill(quoted(quote), width=96), "    "))
     click.echo("")
+
+
+def quoted(text: str) -> str:
+    """`text` in quotation marks, without doubling marks it opens or closes with itself."""
+    opening = "" if text.startswith(("“", '"')) else "“"
+    closing = "" if text.endswith(("”", '"')) else "”"
+    return f"{opening}{text}{closing}"
 
 
 def print_summary(summary: ReindexSummary, err: bool = False) -> None:

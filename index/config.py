@@ -64,6 +64,8 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "top_k": (1, 20, "between 1 and 20"),
     "chunk_tokens": (32, 2048, "between 32 and 2048"),
     "max_question_chars": (10, math.inf, "at least 10"),
+    "max_article_chunks": (1, math.inf, "at least 1"),
+    "max_reindex_chunks": (1, math.inf, "at least 1"),
     "chroma_port": (1, 65535, "a port number"),
     "chroma_timeout_s": (1, 600, "1 to 600 seconds"),
     "llm_timeout_s": (1, 600, "between 1 and 600 seconds"),
@@ -101,6 +103,8 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     context_turns: int = 3
     context_idle_s: float = 1800.0
+    max_article_chunks: int = 50
+    max_reindex_chunks: int = 100_000
     telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = DEFAULT_TELEGRAM_BASE_URL
     admin_user_ids: Ids = frozenset()

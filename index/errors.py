@@ -7,7 +7,9 @@
     ├── EmbeddingError       the embedding model cannot be loaded or run
     ├── AnswerModelError     the answer model (the trained reader) cannot be loaded or run
     ├── IndexNotFoundError   no index has been built yet
-    ├── IndexCorruptError    the index on disk cannot be read
+    │   └── IndexBuildingError   ... and another process is building it now
+    ├── IndexCorruptError    the index on disk is damaged, or a write to it failed (the message says which)
+    ├── IndexChangedError    another process deleted, replaced or locked the index this one had open
     ├── StoreUnavailableError the Chroma server cannot be reached
     ├── LLMError             the optional LLM server failed (answers fall back to extractive)
     └── ReindexError         a reindex failed; the previous index keeps serving
@@ -57,8 +59,16 @@ class IndexNotFoundError(NewsqaError):
     """No index has been built yet."""
 
 
+class IndexBuildingError(IndexNotFoundError):
+    """Another process is building (or rebuilding) the index right now; ask again in a moment."""
+
+
 class IndexCorruptError(NewsqaError):
     """The index on disk cannot be read; rebuild it."""
+
+
+class IndexChangedError(NewsqaError):
+    """Another process deleted, replaced or locked the index while this one had it open; read it again."""
 
 
 class StoreUnavailableError(NewsqaError):

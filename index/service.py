@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -10,7 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources
+from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources, within_sources
 from newsqa.index.answering.conversation import Conversations
 from newsqa.index.answering.metadata import author_answer, author_topic
 from newsqa.index.answering.question import Question, analyse, tidy
@@ -19,13 +20,16 @@ from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
     EmbeddingError,
+    IndexBuildingError,
+    IndexChangedError,
     IndexCorruptError,
     IndexNotFoundError,
+    NewsqaError,
     QuestionError,
 )
 from newsqa.index.ingest.chunking import Chunker
 from newsqa.index.retrieval.hybrid import rerank, retrieve
-from newsqa.index.store.locks import exclusive_reindex
+from newsqa.index.store.locks import exclusive_reindex, reindex_running
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import outdated_format
@@ -37,6 +41,8 @@ STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another proce
 CANDIDATES = 30  # fetched from each retriever
 POOL = 20  # fused candidates reranked
 RANKED = 12  # reranked passages kept: the answerer reads the best of them, -k cites further ones
+REREAD_PAUSE_S = 0.2  # before reading an index again that another process was changing
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _ms(started: float) -> float:
@@ -44,7 +50,11 @@ def _ms(started: float) -> float:
 
 
 def clean_question(text: str, limit: int) -> str:
-    """The question as asked, trimmed; QuestionError when empty or longer than `limit`."""
+    """The question as asked, trimmed; QuestionError when empty or longer than `limit`.
+
+    Bytes that were not UTF-8 (an argv or stdin decoded with surrogateescape, a lone surrogate from
+    JSON) become U+FFFD, the replacement character: the rest of the question is still answered."""
+    text = _LONE_SURROGATES.sub("\ufffd", text)
     question = " ".join(text.replace("\x00", " ").split())
     if not question:
         raise QuestionError("the question is empty: type a question, e.g. 'How many US troops are in Iraq?'")
@@ -100,13 +110,28 @@ class QA:
 
     @property
     def store(self) -> Any:
+        """The store, for reading: IndexNotFoundError rather than creating an empty index."""
+        return self._open_store(create=False)
+
+    def _open_store(self, *, create: bool) -> Any:
         if self._store is None:
             with self._open_lock:
                 if self._store is None:
                     from newsqa.index.store.chroma import ChromaStore
 
-                    self._store = ChromaStore(self.settings)
+                    self._store = ChromaStore(self.settings, create=create)
         return self._store
+
+    def _live_store(self, *, create: bool = False) -> Any:
+        """The store, reopened first when another process deleted or replaced the index folder."""
+        store = self._store
+        if store is not None and store.replaced():
+            with self._open_lock:
+                if self._store is store:
+                    log.info("the %s was replaced by another process: reopening it", store.where)
+                    store.forget()
+                    self._store, self._snapshot = None, None
+        return self._open_store(create=create)
 
     @property
     def llm(self) -> Any:
@@ -136,18 +161,28 @@ class QA:
         threading.Thread(target=preload, name="newsqa-model-load", daemon=True).start()
 
     def has_index(self) -> bool:
-        return self.store.read_state() is not None
+        """Whether an index was built (a damaged one raises IndexCorruptError: it is not "no index")."""
+        try:
+            return self._live_store().read_state() is not None
+        except IndexNotFoundError:
+            return False
 
     def snapshot(self) -> Snapshot:
-        """The live index generation, reloaded when a reindex (anywhere) switched it."""
+        """The live index generation, reloaded when a reindex (anywhere) switched it or another
+        process replaced the index folder; IndexNotFoundError says when one is being built."""
         now = time.monotonic()
         current = self._snapshot
         if current is not None and now - self._checked_at < STATE_CHECK_S:
             return current
-        state = self.store.read_state()
+        try:
+            state = self._live_store().read_state()
+        except (IndexNotFoundError, IndexCorruptError) as exc:
+            raise self._while_building(exc) from exc
         self._checked_at = now
         if state is None:
-            raise IndexNotFoundError(f"no index yet in the {self.store.where}: run `newsqa index` first")
+            raise self._while_building(
+                IndexNotFoundError(f"no index yet in the {self.store.where}: run `newsqa index` first")
+            )
         if current is None or state.generation != current.generation:
             with self._open_lock:
                 current = self._snapshot
@@ -210,7 +245,7 @@ class QA:
         t_resolved = time.perf_counter()
         if self._snapshot is None:
             self._load_model_in_background()
-        snapshot = self.snapshot()
+        snapshot = self._reopening(self.snapshot)
         window, searched = asked_window(resolved, when, self.settings.as_of or date.today())
         period = None
         if window is not None:
@@ -225,8 +260,8 @@ class QA:
         embedding = self.embedder.get_query_embedding(searched)
         t_embed = time.perf_counter()
         days = None if window is None else window.days
-        question_info, passages, coverage = self._passages(
-            snapshot, embedding, searched, k, days, follow_up=rewritten is not None
+        snapshot, question_info, passages, coverage = self._passages(
+            embedding, searched, k, days, follow_up=rewritten is not None
         )
         t_retrieve = time.perf_counter()
         if topic is not None:
@@ -240,12 +275,13 @@ class QA:
         else:
             result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)
         t_answer = time.perf_counter()
+        citations = with_further_sources(result, passages, k) if k else result.citations
         answer = Answer(
             question=asked,
-            answer=result.answer,
+            answer=within_sources(result.answer, len(citations)),
             abstained=result.abstained,
-            citations=with_further_sources(result, passages, k) if k else result.citations,
-            quotes=result.quotes,
+            citations=citations,
+            quotes=result.quotes[: len(citations)],
             short_answer=result.short_answer,
             resolved_question=rewritten,
             retrieved=passages,
@@ -265,6 +301,32 @@ class QA:
         answer.timings_ms["total"] = _ms(started)
         self.conversations.remember(chat_id, resolved, answer.answer, follow_up=rewritten is not None)
         yield answer
+
+    def _retrieve(
+        self, embedding: list[float], question: str, days: tuple[int, int] | None
+    ) -> tuple[Snapshot, Any]:
+        snapshot = self.snapshot()
+        return snapshot, retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES, days)
+
+    def _reopening(self, read: Callable[[], Any]) -> Any:
+        """`read()`, once more after re-reading the index state when the index changed underneath it
+        (a reindex dropped the collection being read, or another process replaced the folder)."""
+        try:
+            return read()
+        except (IndexChangedError, IndexCorruptError) as exc:
+            log.debug("the index changed while it was read (%s); reading it again", exc)
+            self._checked_at = 0.0
+            time.sleep(REREAD_PAUSE_S)
+            return read()
+
+    def _while_building(self, exc: IndexNotFoundError | IndexCorruptError) -> NewsqaError:
+        """`exc`, or that another process is building the index when one is (embedded mode)."""
+        if self.settings.server_mode or not reindex_running(self.settings):
+            return exc
+        return IndexBuildingError(
+            f"the index in {self.settings.index_dir} is being built by another process; "
+            "ask again in a moment"
+        )
 
     def _with_llm(
         self, answer: Answer, resolved: str, result: Any, passages: list[Any], k: int | None, stream: bool
@@ -293,40 +355,41 @@ class QA:
     def passages(self, question: str) -> tuple[Question, list[Passage], Snapshot]:
         """What the answerer reads for `question` (as asked, no chat context): its analysis, the
         reranked passages and the snapshot they come from. For bench/fit_chooser.py."""
-        snapshot = self.snapshot()
         embedding = self.embedder.get_query_embedding(question)
-        question_info, passages, _ = self._passages(snapshot, embedding, question, None, None)
+        snapshot, question_info, passages, _ = self._passages(embedding, question, None, None)
         return question_info, passages, snapshot
 
     def _passages(
         self,
-        snapshot: Snapshot,
         embedding: list[float],
         question: str,
         k: int | None,
         days: tuple[int, int] | None,
         follow_up: bool = False,
-    ) -> tuple[Question, list[Passage], dict[str, float]]:
-        """The question's analysis, the reranked passages (published within `days` when set) and
-        each passage's coverage of the question."""
-        found = retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES, days)
+    ) -> tuple[Snapshot, Question, list[Passage], dict[str, float]]:
+        """The snapshot read, the question's analysis, the reranked passages (published within `days`
+        when set) and each passage's coverage of the question."""
+        snapshot, found = self._reopening(lambda: self._retrieve(embedding, question, days))
         question_info = analyse(question, follow_up=follow_up)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         top = max(k or self.settings.top_k, RANKED)
-        return question_info, rerank(found.passages, coverage)[:top], coverage
+        return snapshot, question_info, rerank(found.passages, coverage)[:top], coverage
 
     def reindex(
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
     ) -> ReindexSummary:
         """Bring the index in line with the corpus; questions keep being answered meanwhile."""
-        from newsqa.index.ingest.indexer import Indexer
+        from newsqa.index.ingest.indexer import Budget, Indexer
 
-        with exclusive_reindex(self.settings, lambda: self.store, self._reindex_lock) as still_exclusive:
+        store = lambda: self._live_store(create=True)  # noqa: E731 - opened only once the locks are held
+        with exclusive_reindex(self.settings, store, self._reindex_lock) as still_exclusive:
             if rebuild:
                 self._set_aside_if_unreadable()
             chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
+            budget = Budget(self.settings.max_article_chunks, self.settings.max_reindex_chunks)
             indexer = Indexer(
-                self.store, self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive
+                store(), self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive,
+                budget,
             )
             summary = indexer.run(rebuild=rebuild, progress=progress)
             self.last_reindex = summary
@@ -336,7 +399,7 @@ class QA:
     def _set_aside_if_unreadable(self) -> None:
         """Before a rebuild: an unreadable embedded index is renamed aside (never deleted), not fatal."""
         try:
-            self.store.read_state()
+            self._live_store(create=True).read_state()
         except IndexCorruptError as exc:
             if self.settings.server_mode:
                 raise
@@ -344,6 +407,8 @@ class QA:
 
             self._store, self._snapshot = None, None
             moved = set_aside(self.settings)
+            if self._cache is not None:
+                self._cache.clear()  # generations restart at 1: the old ones would never be pruned
             log.warning("%s\nmoved it aside to %s (delete it once you don't need it); rebuilding", exc, moved)
 
     @property

@@ -106,6 +106,7 @@ class BotApiEmulator:
 
     token: str = TOKEN
     username: str = BOT_USERNAME
+    port: int = 0  # 0: any free port
     calls: list[ApiCall] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
@@ -156,7 +157,7 @@ class BotApiEmulator:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.block_on_close = False
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -56,7 +56,10 @@ class ChromaServer:
         try:
             with _NO_PROXY.open(url, timeout=2) as response:
                 return "nanosecond heartbeat" in json.load(response)
-        except (OSError, urllib.error.URLError, ValueError):
+        except urllib.error.HTTPError as err:
+            err.close()  # it holds the response's socket: unclosed, a ResourceWarning later
+            return False
+        except (OSError, ValueError):  # URLError is an OSError
             return False
 
     def pause(self) -> None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,6 +179,24 @@ def seed_qa(
         _seeds[key] = qa = QA(settings, embedder=embedder)
         qa.reindex()
     return _seeds[key]
+
+
+def cli_in(base: Path, *args: str, stdin: str | None = None) -> Any:
+    """`newsqa ARGS` in-process over base/corpus and base/index, without .env; click's Result."""
+    from click.testing import CliRunner
+
+    from newsqa.bot.cli import main
+
+    options = ["--corpus", str(base / "corpus"), "--index-dir", str(base / "index"), "--env-file", os.devnull]
+    return CliRunner().invoke(main, [*args, *options], input=stdin, catch_exceptions=False)
+
+
+def indexed_seed(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder with a copy of the seed corpus, indexed through the CLI."""
+    base = tmp_path_factory.mktemp(name)
+    shutil.copytree(SEED_CORPUS, base / "corpus")
+    assert cli_in(base, "index").exit_code == 0
+    return base
 
 
 @pytest.fixture

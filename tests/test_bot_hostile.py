@@ -128,6 +128,7 @@ HOSTILE_QUESTIONS = {
     "rtl and emoji": ("‮ كم عدد القوات 🚀🇮🇶 troops in Iraq? ‭", None),
     "telegram html": ('<b>bold</b> <a href="tg://user?id=1">x</a> &amp; &lt; <tg-spoiler>', None),
     "markdown": ("*bold* _it_ [x](http://e.com) `code` ```pre``` ~s~ ||sp|| \\", None),
+    "lone surrogate": ("How many US troops are in Iraq? \ud800", None),  # JSON may carry "\ud800"
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 
 import pytest
 from telegram import Chat, Message, Update
@@ -136,3 +137,33 @@ def test_per_chat_processor_serves_chats_concurrently_and_each_chat_in_order():
 
     events = asyncio.run(scenario())
     assert events.index("end B1") < events.index("end A1") < events.index("start A2")
+
+
+@pytest.mark.fast
+def test_a_question_while_the_index_is_rebuilt_gets_a_wait_reply_not_no_index() -> None:
+    from newsqa.bot.tgbot.handlers import _polite
+    from newsqa.index.config import Settings
+    from newsqa.index.errors import IndexBuildingError, IndexNotFoundError
+
+    settings = Settings()
+    building = _polite(IndexBuildingError("the index is being built by another process"), settings)
+    assert building is not None and "ask again in a moment" in building
+    assert "haven't indexed" in str(_polite(IndexNotFoundError("no index yet"), settings))
+
+
+@pytest.mark.fast
+def test_network_errors_are_one_line_unless_verbose(caplog: pytest.LogCaptureFixture) -> None:
+    from telegram.error import NetworkError
+
+    from newsqa.bot.tgbot.logs import NetworkErrorsInOneLine
+
+    one_line = NetworkErrorsInOneLine()
+    try:
+        raise NetworkError("httpx.ConnectError: All connection attempts failed")
+    except NetworkError:
+        record = logging.LogRecord("telegram.ext.Updater", logging.ERROR, __file__, 1,
+                                   "Exception happened while polling for updates.", None, sys.exc_info())
+    caplog.set_level(logging.INFO)  # not DEBUG: no -v
+    assert one_line.filter(record) and record.exc_info is None
+    assert record.getMessage() == ("Exception happened while polling for updates. (NetworkError: "
+                                   "httpx.ConnectError: All connection attempts failed)")

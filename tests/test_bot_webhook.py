@@ -35,7 +35,8 @@ def _post(url: str, update: dict, secret: str | None) -> int:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as err:
-        return err.code
+        with err:  # it holds the response's socket: unclosed, a ResourceWarning later
+            return err.code
 
 
 def test_webhook_mode_registers_the_secret_and_answers_only_authentic_updates(emulator, tmp_path: Path):

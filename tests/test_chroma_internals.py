@@ -64,3 +64,25 @@ def test_chromadb_errors_become_domain_errors(store: ChromaStore) -> None:
 def test_our_own_bugs_propagate_instead_of_asking_for_a_rebuild(store: ChromaStore, bug: Exception) -> None:
     with pytest.raises(type(bug)):
         store.call("read", _raise, bug)
+
+
+def test_chromadb_lists_segments_where_remove_orphans_reads_them(tmp_path: Path) -> None:
+    """chromadb 1.5 leaves a deleted collection's vector folder behind; its `segments` table says which
+    folders are live, and `remove_orphans` deletes the others."""
+    import sqlite3
+    from contextlib import closing
+
+    from newsqa.index.store import folder
+
+    store = ChromaStore(Settings(index_dir=tmp_path / "index"))
+    for name in ("newsqa_chunks_1", "newsqa_chunks_2"):
+        store._collection(name).add(ids=["a#0@v"], embeddings=[[0.1, 0.2, 0.3]], documents=["text"])
+    before = {p.name for p in folder.segment_folders(store.path)}
+    store.drop("newsqa_chunks_1")
+    with closing(sqlite3.connect(store.path / folder.DATABASE)) as db:
+        live = {row[0] for row in db.execute("SELECT id FROM segments")}
+    assert {p.name for p in folder.segment_folders(store.path)} == before  # chromadb left it
+    assert len(before - live) == 1
+    store.remove_orphans()
+    assert {p.name for p in folder.segment_folders(store.path)} == before & live
+    assert store.count("newsqa_chunks_2") == 1

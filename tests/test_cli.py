@@ -69,11 +69,13 @@ def test_index_skips_bad_files_with_a_warning_and_completes(tmp_path, monkeypatc
     (corpus / "latin1.txt").write_bytes("Caf\xe9 prices\n\nPrices rose by \xa35.".encode("latin-1"))
     result = run(tmp_path, "index", monkeypatch=monkeypatch)
     assert result.exit_code == 0, result.output
-    for name in ("binary.txt", "empty.txt", "latin1.txt"):
+    for name in ("binary.txt", "empty.txt"):
         assert re.search(rf"warning: .*{name}", result.stderr), result.stderr
-    assert "5 added" in result.stdout
+    assert "latin1.txt" not in result.stderr  # Latin-1 is read, not skipped
+    assert "6 added" in result.stdout
     listed = run(tmp_path, "sources", "--json", monkeypatch=monkeypatch)
-    assert len(json.loads(listed.stdout)) == 5
+    titles = {s["source"]: s["title"] for s in json.loads(listed.stdout)}
+    assert len(titles) == 6 and titles["latin1.txt"] == "Café prices"
 
 
 def test_index_json_summary_and_second_run_changes_nothing(tmp_path, monkeypatch):

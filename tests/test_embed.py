@@ -174,9 +174,12 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.mark.fast
-def test_openai_endpoint_returns_vectors_in_input_order(server_url: str) -> None:
+def test_openai_endpoint_returns_vectors_in_input_order(
+    server_url: str, request: pytest.FixtureRequest
+) -> None:
     ScriptedEmbeddings.requests.clear()
     embedder = make_embedder("openai:text-embedding-3-small", base_url=f"{server_url}/v1", api_key=SECRET)
+    request.addfinalizer(embedder.close)  # its kept-alive connection, left to GC: "unclosed socket" later
     embedder.batch_size = 2
     texts = ["ccc", "a", "bbbbb", "dd", "e"]
     vectors = embedder.embed_documents(texts)
@@ -192,8 +195,11 @@ def test_openai_endpoint_returns_vectors_in_input_order(server_url: str) -> None
 
 
 @pytest.mark.fast
-def test_openai_server_error_is_reported_without_the_key(server_url: str) -> None:
+def test_openai_server_error_is_reported_without_the_key(
+    server_url: str, request: pytest.FixtureRequest
+) -> None:
     embedder = make_embedder("openai:m", base_url=f"{server_url}/broken/v1", api_key=SECRET)
+    request.addfinalizer(embedder.close)
     with pytest.raises(EmbeddingError, match="HTTP 500") as caught:
         embedder.get_text_embedding("x")
     assert SECRET not in str(caught.value)

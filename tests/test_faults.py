@@ -17,28 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from newsqa.bot.cli import main
-
-from .conftest import ROOT, SEED_CORPUS
+from .conftest import ROOT, cli_in, indexed_seed
 
 pytestmark = pytest.mark.timeout(240)
 QUESTION = "How many US troops are in Iraq?"
 
 
-def _cli(base: Path, *args: str):
-    options = ["--corpus", str(base / "corpus"), "--index-dir", str(base / "index"), "--env-file", os.devnull]
-    return CliRunner().invoke(main, [*args, *options], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """corpus/ and index/ of the seed corpus, indexed once through the CLI."""
-    base = tmp_path_factory.mktemp("faults")
-    shutil.copytree(SEED_CORPUS, base / "corpus")
-    assert _cli(base, "index").exit_code == 0
-    return base
+    return indexed_seed(tmp_path_factory, "faults")
 
 
 @pytest.fixture
@@ -72,6 +63,8 @@ def _chroma_is_a_file(chroma: Path) -> None:
 
 
 UNREADABLE = {
+    "no chroma.sqlite3": lambda chroma: (chroma / "chroma.sqlite3").unlink(),
+    "empty chroma.sqlite3": lambda chroma: os.truncate(chroma / "chroma.sqlite3", 0),
     "truncated chroma.sqlite3": _truncate_sqlite,
     "garbage chroma.sqlite3": _garbage_sqlite,
     "chroma is a file": _chroma_is_a_file,
@@ -85,23 +78,24 @@ def test_unreadable_index_is_one_clear_line_and_rebuild_recovers_keeping_the_old
     base = broken(damage)
     index_dir = base / "index"
     for command in (["ask", QUESTION], ["index"]):
-        result = _cli(base, *command)
+        result = cli_in(base, *command)
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
         assert str(index_dir) in result.stderr and "newsqa index --rebuild" in result.stderr
+        assert "damaged" in result.stderr and "no index yet" not in result.stderr
+        assert "delete" not in result.stderr  # advice to delete would leave nothing
     caplog.set_level(logging.WARNING, logger="newsqa.index.service")
-    rebuilt = _cli(base, "index", "--rebuild")
+    rebuilt = cli_in(base, "index", "--rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     [aside] = list(index_dir.glob("chroma.broken-*"))
     assert f"moved it aside to {aside}" in caplog.text  # said, and nothing deleted:
-    assert aside.is_file() if damage is _chroma_is_a_file else (aside / "chroma.sqlite3").is_file()
-    answer = _cli(base, "ask", QUESTION)
+    assert aside.is_file() if damage is _chroma_is_a_file else aside.is_dir() and _segments(aside)
+    answer = cli_in(base, "ask", QUESTION)
     assert answer.exit_code == 0 and "2,500" in answer.stdout
 
 
 MISSING = {
-    # Chroma rebuilds what it derives from chroma.sqlite3; without it, `ask` builds a new index first.
-    "no chroma.sqlite3": lambda chroma: (chroma / "chroma.sqlite3").unlink(),
+    # Chroma rebuilds what it derives from chroma.sqlite3.
     "no vector segment files": lambda chroma: [shutil.rmtree(p) for p in _segments(chroma)],
     "truncated vector segment files": lambda chroma: [
         os.truncate(f, 10) for p in _segments(chroma) for f in p.iterdir()
@@ -112,7 +106,7 @@ MISSING = {
 @pytest.mark.parametrize("damage", MISSING.values(), ids=MISSING.keys())
 def test_missing_index_files_are_rebuilt_or_recovered_and_the_question_answered(broken, damage):
     base = broken(damage)
-    result = _cli(base, "ask", QUESTION)
+    result = cli_in(base, "ask", QUESTION)
     assert result.exit_code == 0, result.output
     assert "2,500" in result.stdout
 
@@ -175,9 +169,9 @@ def test_disk_full_during_reindex_is_a_clear_error_and_the_old_index_keeps_servi
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert "reindex failed, the previous index keeps serving" in result.stderr
-    assert "is the disk full or the folder read-only?" in result.stderr
+    assert "file size limit (ulimit -f)" in result.stderr  # the cause, not a guess
     _assert_old_index_serves(base, generation)
-    assert _cli(base, "index").exit_code == 0  # with room again, the reindex completes
+    assert cli_in(base, "index").exit_code == 0  # with room again, the reindex completes
 
 
 def _can_mount_read_only(folder: Path) -> bool:

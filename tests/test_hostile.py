@@ -33,6 +33,7 @@ HOSTILE = {
     "telegram html": ('<b>troops</b> <a href="tg://x">Iraq</a> &amp; &lt;', "answer"),
     "markdown": ("*troops* _in_ [Iraq](http://e.com) `x` ```y``` ~z~ ||s|| \\", "answer"),
     "lone surrogate-free 4-byte": ("𝕿𝖗𝖔𝖔𝖕𝖘 in 𝕴𝖗𝖆𝖖?", "answer"),
+    "not utf-8": ("caf\udce9 troops in Iraq? \ud800", "answer"),  # argv bytes, a JSON "\ud800"
 }
 
 
@@ -92,7 +93,8 @@ def test_index_skips_hostile_corpus_files_by_name_and_completes(tmp_path: Path, 
         f.truncate(50 * 1024 * 1024)
     (corpus / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" * 50)
     (corpus / "empty.md").write_bytes(b"")
-    (corpus / "cp1252.txt").write_bytes(b"Title\n\n\x93Quoted\x94 text")
+    (corpus / "cp1252.txt").write_bytes(b"Fee\n\nThe \x93quoted\x94 fee was \xa315.8m, paid last season.\n")
+    (corpus / "unknown.txt").write_bytes(b"Title\n\n" + bytes(range(0x80, 0x100)))
     (corpus / "link.txt").symlink_to(outside / "secret.txt")
     (corpus / "..%2f..%2fetc%2fpasswd.txt").write_text("Traversal\n\nA harmless article body.\n")
     (corpus / "sub").mkdir()
@@ -110,7 +112,7 @@ def test_index_skips_hostile_corpus_files_by_name_and_completes(tmp_path: Path, 
         ("empty.md", "empty file"),
         ("..%2f..%2fetc%2fpasswd.txt", "hidden file"),
         ("..evil..txt", "hidden file"),
-        ("cp1252.txt", "not valid UTF-8"),
+        ("unknown.txt", "not UTF-8 (byte 0x80 at offset 7) and its encoding could not be recognised"),
         ("link.txt", "symlink pointing outside the corpus"),
     ]:
         assert f"skipped {name}: {reason}" in result.stderr, result.stderr
@@ -119,5 +121,6 @@ def test_index_skips_hostile_corpus_files_by_name_and_completes(tmp_path: Path, 
     assert set(sources) == {p.name for p in SEED_CORPUS.glob("*.txt")} | {
         "front.md",
         "sub/a..b.txt",
+        "cp1252.txt",
     }  # ids are names inside the corpus
     assert "hunter2" not in result.output

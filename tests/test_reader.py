@@ -188,10 +188,10 @@ SKIPS = [
     ("blank.md", b"  \n\n \t\n", "skipped blank.md: empty file"),
     ("title-only.txt", b"Just a title\n", "skipped title-only.txt: empty after cleaning"),
     ("junk.txt", b"Title\n\nNo time to read?\nGet a summary\n", "skipped junk.txt: empty after cleaning"),
-    ("sub/cp1252.txt", b"Title\n\n\x93Quoted\x94 text",
-     "skipped sub/cp1252.txt: not valid UTF-8 (byte 0x93 at offset 7)"),
-    ("latin1.txt", "Title\n\nA £15.8m signing.".encode("latin-1"),
-     "skipped latin1.txt: not valid UTF-8 (byte 0xa3 at offset 9)"),
+    ("sub/unknown.txt", b"Title\n\n" + bytes(range(0x80, 0x100)),
+     "skipped sub/unknown.txt: not UTF-8 (byte 0x80 at offset 7) and its encoding could not be recognised"),
+    ("bad-utf16.txt", b"\xff\xfeT\x00\x00\xd8", "skipped bad-utf16.txt: not valid UTF-16 despite its byte "
+     "order mark (unexpected end of data)"),
     ("big.txt", b"Title\n\n" + b"word " * 100, "skipped big.txt: 507 bytes is over the 200 bytes limit"),
     (".hidden.txt", b"Title\n\n" + BODY.encode(), "skipped .hidden.txt: hidden file"),
     ("bad.txt", b"Title\n\n" + BODY.encode(), "skipped bad.txt.json: sidecar is not a JSON object"),
@@ -218,11 +218,11 @@ def test_oversize_message_uses_megabytes(tmp_path: Path) -> None:
 
 
 def test_read_article_raises_unreadable_file_with_reason(tmp_path: Path) -> None:
-    path = write(tmp_path / "a.txt", b"\xff\xfe bad")
+    path = write(tmp_path / "a.txt", b"Title\n\x00 binary")
     with pytest.raises(UnreadableFile) as info:
         read_article(path, tmp_path)
     assert isinstance(info.value, CorpusError)
-    assert info.value.reason == "not valid UTF-8 (byte 0xff at offset 0)"
+    assert info.value.reason == "binary file"
     assert "a.txt" in str(info.value)
 
 
@@ -297,10 +297,10 @@ def test_fifo_named_like_an_article_is_skipped_without_blocking(tmp_path: Path) 
 def test_scan_corpus_only_hashes_files_whose_sha256_is_known(tmp_path: Path) -> None:
     write(tmp_path / "same.txt", "Same title\n\n" + BODY)
     write(tmp_path / "edited.txt", "Edited title\n\n" + BODY)
-    write(tmp_path / "bad.txt", b"Title\n\n\xff\xfe broken")
+    write(tmp_path / "bad.txt", b"Title\n\n\x00 broken")
     articles, _ = read_corpus(tmp_path)
     known = {a.source: a.sha256 for a in articles} | {"edited.txt": "0" * 64, "bad.txt": "0" * 64}
     read, unchanged, warnings = scan_corpus(tmp_path, known)
     assert [a.source for a in read] == ["edited.txt"]
     assert unchanged == {"same.txt": next(a.sha256 for a in articles if a.source == "same.txt")}
-    assert warnings == ["skipped bad.txt: not valid UTF-8 (byte 0xff at offset 7)"]
+    assert warnings == ["skipped bad.txt: binary file"]

@@ -164,6 +164,17 @@ def test_failed_reindex_leaves_the_previous_index_serving(make_qa, corpus, embed
     _assert_consistent(qa, corpus)
 
 
+def test_a_failed_first_reindex_says_no_index_was_built(make_qa, corpus, embedder):
+    from newsqa.index.service import QA
+
+    settings = make_qa(corpus).settings
+    with pytest.raises(ReindexError) as info:
+        QA(settings, embedder=_FailingEmbedder(embedder, 0)).reindex()
+    assert str(info.value).startswith("reindex failed, no index was built: ")
+    assert "previous index" not in str(info.value)  # there was none
+    assert not make_qa(corpus).has_index()
+
+
 @pytest.mark.slow
 def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_path):
     qa = make_qa(corpus)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -29,13 +30,14 @@ from newsqa.bot.tgbot.access import Access, RateLimiter
 from newsqa.bot.tgbot.feedback import FeedbackLog
 from newsqa.bot.tgbot.logs import configure_logging
 from newsqa.index.config import Settings
-from newsqa.index.errors import NewsqaError
+from newsqa.index.errors import ConfigError, NewsqaError
 from newsqa.index.service import QA
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # waits between attempts to reach Telegram: doubling, bounded
 PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
     BotCommand("new", "Start a new conversation (forget the previous questions)"),
@@ -169,16 +171,40 @@ async def _register_commands(application: Application, settings: Settings) -> No
 
 def serve(application: Application, settings: Settings, *,  # type: ignore[type-arg]
           stop_signals: Sequence[int] | None = STOP_SIGNALS) -> None:
-    """Run until stopped: a webhook server when WEBHOOK_URL is set, else long polling."""
+    """Run until stopped: a webhook server when WEBHOOK_URL is set, else long polling. While Telegram
+    cannot be reached, say so in one line and retry with backoff (PTB's own retries log tracebacks)."""
+    where = urlsplit(settings.telegram_base_url).netloc
     if settings.webhook_url:
         log.info("serving a webhook on %s:%s for %s", settings.webhook_listen, settings.webhook_port,
                  settings.webhook_url)
+    else:
+        log.info("polling %s for updates", where)
+    delay, attempts = RETRY_FIRST_S, 0
+    while True:
+        try:
+            _serve_once(application, settings, stop_signals)
+            return
+        except InvalidToken:
+            raise ConfigError(["TELEGRAM_BOT_TOKEN: Telegram refused this token; ask @BotFather"]) from None
+        except NetworkError as exc:  # TimedOut too; reached only before the bot started
+            attempts += 1
+            log.log(logging.WARNING if attempts == 1 else logging.DEBUG,
+                    "cannot reach Telegram at %s (%s: %s); retrying with backoff (every %.0f s at most)",
+                    where, type(exc).__name__, exc, RETRY_MAX_S)
+            time.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+            log.debug("trying to reach Telegram at %s again (attempt %d)", where, attempts + 1)
+            asyncio.set_event_loop(asyncio.new_event_loop())  # PTB closed the last one
+
+
+def _serve_once(application: Application, settings: Settings,  # type: ignore[type-arg]
+                stop_signals: Sequence[int] | None) -> None:
+    if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen, port=settings.webhook_port,
             url_path=urlsplit(settings.webhook_url).path.strip("/"), webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret, allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals)
     else:
-        log.info("polling %s for updates", urlsplit(settings.telegram_base_url).netloc)
         application.run_polling(allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals)
 
 

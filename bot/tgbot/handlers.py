@@ -20,7 +20,13 @@ from newsqa.bot.tgbot.reindexing import ReindexJob
 from newsqa.bot.tgbot.streaming import StreamedReply, stream_answer
 from newsqa.bot.tgbot.threads import Threads, own_key
 from newsqa.index.config import Settings
-from newsqa.index.errors import IndexNotFoundError, QuestionError, ReindexBusyError, StoreUnavailableError
+from newsqa.index.errors import (
+    IndexBuildingError,
+    IndexNotFoundError,
+    QuestionError,
+    ReindexBusyError,
+    StoreUnavailableError,
+)
 from newsqa.index.service import QA
 
 log = logging.getLogger(__name__)
@@ -238,6 +244,8 @@ def _polite(error: BaseException, settings: Settings) -> str | None:
                 f"{settings.max_question_chars:,}). Please ask something shorter."
             )
         return f"Ask me a question, e.g. /ask {render.EXAMPLE_QUESTION}"
+    if isinstance(error, IndexBuildingError):
+        return "I'm re-reading the articles right now. Please ask again in a moment."
     if isinstance(error, IndexNotFoundError):
         return "I haven't indexed any articles yet. An admin can run /reindex."
     if isinstance(error, StoreUnavailableError):

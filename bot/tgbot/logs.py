@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from telegram.error import NetworkError
+
 from newsqa.bot.common import BOT_LOG_FORMAT, setup_logging
 from newsqa.index.config import Settings
 
@@ -37,13 +39,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class NetworkErrorsInOneLine(logging.Filter):
+    """Unless logging at DEBUG (`-v`): a record about Telegram being unreachable, which PTB logs with a
+    traceback on every retry, becomes one line naming the error; PTB's record of a failed start is
+    dropped (`app.serve` says it, once, and retries)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, NetworkError) or logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        if record.name.startswith("telegram") and "Bootstrap" in record.getMessage():
+            return False
+        record.msg, record.args = f"{record.getMessage()} ({type(exc).__name__}: {exc})", None
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
 def configure_logging(settings: Settings) -> RedactSecrets:
     """Logging for the bot (unless `newsqa serve` set it up already), and no secret in any record."""
     setup_logging(getattr(logging, settings.log_level), BOT_LOG_FORMAT)
     root = logging.getLogger()
     redact = RedactSecrets([settings.telegram_bot_token, settings.webhook_secret])
     for handler in root.handlers:
-        for old in [f for f in handler.filters if isinstance(f, RedactSecrets)]:
+        for old in [f for f in handler.filters if isinstance(f, RedactSecrets | NetworkErrorsInOneLine)]:
             handler.removeFilter(old)
+        handler.addFilter(NetworkErrorsInOneLine())  # first: the redaction then sees its one line
         handler.addFilter(redact)
     return redact

@@ -166,6 +166,7 @@ def _supports(best: Candidate, other: Candidate, question: Question) -> bool:
     return other.coverage >= 0.9 * best.coverage and other.score >= 0.85 * best.score
 
 
+_MARKER = re.compile(r" ?\[(\d+)\]")
 # A sentence that opens by pointing back ("It has been characterized as…", "He said…") needs the one before.
 POINTS_BACK = re.compile(
     r"^(?:it|its|this|these|that|those|they|their|he|his|she|her|the (?:latter|former|same)|such)\b", re.I
@@ -255,15 +256,13 @@ def extract(
             supporters.append(c)
     citations: list[Citation] = []
     number_of: dict[str, int] = {}
-    quotes: dict[int, list[str]] = {}
+    quotes: dict[int, dict[str, int]] = {}  # citation → its quoted sentences → their place in the passage
     for c in [best, *supporters, *quoted, *rivals]:
         chunk = c.passage.chunk
         if chunk.id not in number_of:
             number_of[chunk.id] = len(citations) + 1
             citations.append(Citation.of(number_of[chunk.id], c.passage, round(c.score, 4)))
-        quotes.setdefault(number_of[chunk.id], [])
-        if c.sentence not in quotes[number_of[chunk.id]]:
-            quotes[number_of[chunk.id]].append(c.sentence)
+        quotes.setdefault(number_of[chunk.id], {}).setdefault(c.sentence, c.index)
     parts = []
     for c in quoted:
         markers = [number_of[c.passage.chunk.id]]
@@ -287,7 +286,8 @@ def extract(
         )
         if note and len(answer) + len(note) < MAX_ANSWER_CHARS:
             answer = f"{answer} {note}"
-    return Extract(answer, False, citations, [" ".join(quotes[c.n]) for c in citations])
+    in_order = [" ".join(sorted(quotes[c.n], key=quotes[c.n].__getitem__)) for c in citations]
+    return Extract(answer, False, citations, in_order)
 
 
 def _compose(parts: list[tuple[str, str]], keep: int) -> str:
@@ -300,6 +300,11 @@ def _compose(parts: list[tuple[str, str]], keep: int) -> str:
     if len(sentence) > room:
         sentence = sentence[: room - 1].rsplit(" ", 1)[0] + "…"
     return f"{sentence} {markers}"
+
+
+def within_sources(answer: str, n: int) -> str:
+    """`answer` without the markers of sources beyond the first `n` (when -k lists fewer than it quotes)."""
+    return _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) <= n else "", answer)
 
 
 def with_further_sources(result: Extract, passages: list[Passage], k: int) -> list[Citation]:

@@ -11,6 +11,7 @@ from newsqa.index.text.sentences import sentence_pieces
 from newsqa.index.types import Article, Chunk
 
 ENCODING = "cl100k_base"
+CHARS_PER_TOKEN_BOUND = 12  # more characters than a cl100k token of prose ever spans
 
 
 @lru_cache(maxsize=1)
@@ -44,11 +45,15 @@ class Chunker:
             chunking_tokenizer_fn=sentence_pieces,
         )
 
-    def split(self, article: Article) -> list[Chunk]:
-        """The article's chunks, numbered from 0; ids are `source#n`."""
-        if not article.text.strip():
+    def split(self, article: Article, limit: int | None = None) -> list[Chunk]:
+        """The article's chunks, numbered from 0 (ids `source#n`); only the first `limit` when given,
+        without splitting the text beyond them (splitting costs seconds per megabyte)."""
+        text = article.text
+        if limit is not None:
+            text = text[: limit * self.chunk_tokens * CHARS_PER_TOKEN_BOUND]
+        if not text.strip():
             return []
-        pieces = self._splitter.split_text(article.text)
+        pieces = self._splitter.split_text(text)[:limit]
         return [
             Chunk(
                 id=chunk_id(article.source, n),

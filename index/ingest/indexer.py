@@ -29,6 +29,14 @@ BATCH = 256  # chunks embedded and written per step: bounds memory, paces progre
 
 
 @dataclass(frozen=True)
+class Budget:
+    """Limits on indexing work: chunks kept per article, chunks embedded per run (None: no limit)."""
+
+    article_chunks: int | None = None
+    run_chunks: int | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     added: list[Article]
     updated: list[Article]
@@ -57,8 +65,10 @@ class Indexer:
         corpus_dir: Any,
         model_id: str,
         still_exclusive: Callable[[], None] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.store = store
+        self.budget = budget or Budget()
         # Raises ReindexBusyError once another process may be reindexing the same store.
         self.still_exclusive = still_exclusive or (lambda: None)
         self.embedder = embedder
@@ -85,8 +95,8 @@ class Indexer:
         old_docs = {} if full or state is None else state.documents
         known = {source: doc.sha256 for source, doc in old_docs.items()}
         articles, unchanged, skipped = scan_corpus(self.corpus_dir, known)
-        for warning in skipped:
-            log.debug("%s", warning)  # callers show summary.skipped to the user
+        if not articles and not unchanged:
+            skipped.append(f"no articles in {self.corpus_dir}: add .txt, .md or .html files")
         plan = self._plan(articles, unchanged, state, full)
         if not plan.full and not plan.to_embed and not plan.removed:
             self._collect_garbage(state)
@@ -96,6 +106,7 @@ class Indexer:
         written: list[str] = []
         try:
             embedded = self._embed_and_write(plan, collection, written, report)
+            skipped.extend(embedded["warnings"])
             new_state = self._next_state(plan, state, articles, generation, collection, embedded)
             self.still_exclusive()
             self.store.write_state(new_state)
@@ -103,10 +114,11 @@ class Indexer:
             raise  # what this run wrote may now be shared with the run that took over: keep it
         except (NewsqaError, OSError, ValueError, RuntimeError) as exc:
             self._undo(plan, collection, written)
-            raise ReindexError(
-                f"reindex failed, the previous index keeps serving: {exc}", cause=type(exc).__name__
-            ) from exc
+            outcome = "the previous index keeps serving" if state else "no index was built"
+            raise ReindexError(f"reindex failed, {outcome}: {exc}", cause=type(exc).__name__) from exc
         self._drop_superseded(plan, state)
+        for warning in skipped:
+            log.debug("%s", warning)  # callers show summary.skipped to the user
         return self._summary(plan, new_state, skipped, len(embedded["chunks"]), started)
 
     def _plan(
@@ -127,11 +139,25 @@ class Indexer:
     ) -> dict[str, Any]:
         chunks_of: dict[str, list[Chunk]] = {}
         pending: list[tuple[Chunk, str]] = []
+        warnings: list[str] = []
+        limit, budget = self.budget.article_chunks, self.budget.run_chunks
         for i, article in enumerate(plan.to_embed, 1):
-            chunks = self.chunker.split(article)
+            report(Progress("chunking", i, len(plan.to_embed)))
+            if budget is not None and len(pending) >= budget:
+                warnings.append(
+                    f"left out {article.source} for now: this run embedded its limit of {budget:,} chunks "
+                    "(MAX_REINDEX_CHUNKS); run `newsqa index` again to continue"
+                )
+                continue
+            chunks = self.chunker.split(article, None if limit is None else limit + 1)
+            if limit is not None and len(chunks) > limit:
+                chunks = chunks[:limit]
+                warnings.append(
+                    f"indexed only the first {limit} chunks of {article.source}: it is longer than "
+                    "MAX_ARTICLE_CHUNKS allows"
+                )
             chunks_of[article.source] = chunks
             pending.extend((c, _version(article)) for c in chunks)
-            report(Progress("chunking", i, len(plan.to_embed)))
         total = len(pending)
         report(Progress("embedding", 0, total))
         for start in range(0, total, BATCH):
@@ -142,7 +168,7 @@ class Indexer:
             self.still_exclusive()
             log.debug("wrote %d/%d chunks to %s", start + len(batch), total, collection)
             report(Progress("embedding", start + len(batch), total))
-        return {"chunks_of": chunks_of, "chunks": [c for c, _ in pending]}
+        return {"chunks_of": chunks_of, "chunks": [c for c, _ in pending], "warnings": warnings}
 
     def _next_state(
         self,
@@ -186,6 +212,7 @@ class Indexer:
         try:
             if plan.full:
                 self.store.drop(collection)
+                self.store.remove_orphans()
             elif written:
                 self.store.delete(collection, written)
         except NewsqaError:
@@ -197,6 +224,8 @@ class Indexer:
         try:
             if plan.full:
                 self.store.drop(state.collection)
+                freed = self.store.remove_orphans(compact=True)  # a rebuild takes minutes, this a second
+                log.debug("freed %d bytes the replaced index held on disk", freed)
                 return
             stale = [
                 record
@@ -215,6 +244,9 @@ class Indexer:
         for name in self.store.chunk_collections():
             if name != live:
                 self.store.drop(name)
+        freed = self.store.remove_orphans()
+        if freed:
+            log.info("freed %s on disk that earlier reindexes left behind", f"{freed:,} bytes")
         if self.store.count(live) == state.chunk_count:
             return  # nothing left over (listing every record id costs seconds on a large index)
         versions = state.versions

@@ -9,6 +9,8 @@ from newsqa.index.ingest.fields import FIELD_KEYS
 from newsqa.index.text.sentences import split_sentences
 from newsqa.index.text.shorten import shorten
 
+_FIELD_LINE = re.compile(r"[\w-]+[ \t]*:")
+
 
 def metadata(fields: dict[str, str]) -> dict[str, str]:
     """Our metadata names from front matter or sidecar keys; blank values are dropped."""
@@ -59,10 +61,18 @@ def front_matter(text: str) -> tuple[dict[str, str], str]:
     Not python-frontmatter: its YAML turns `date: 2024-07-22T10:00Z` into a datetime, fails on
     `title: Iraq: the talks` and strips the body, where news front matter wants the text as written."""
     match = re.match(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", text, re.DOTALL)
-    if not match:
-        return {}, text
+    if match:
+        block, body = match.group(1), text[match.end() :]
+    else:
+        opened = re.match(r"\A\s*---[ \t]*\n", text)
+        if not opened:
+            return {}, text
+        # Never closed: its leading `key: value` lines are still front matter, never body text.
+        lines = text[opened.end() :].split("\n")
+        n = next((i for i, line in enumerate(lines) if not _FIELD_LINE.match(line)), len(lines))
+        block, body = "\n".join(lines[:n]), "\n".join(lines[n:])
     fields: dict[str, str] = {}
-    for line in match.group(1).splitlines():
+    for line in block.splitlines():
         key, sep, value = line.partition(":")
         # Nested YAML (indented lines, list items) is ignored rather than misread.
         if sep and key.strip() and not line[:1].isspace() and re.fullmatch(r"[\w-]+", key.strip()):
@@ -70,9 +80,9 @@ def front_matter(text: str) -> tuple[dict[str, str], str]:
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]
             fields[key.strip().lower()] = value
-    if not fields:
+    if not fields and match:
         return {}, text
-    return fields, text[match.end() :]
+    return fields, body
 
 
 def drop_repeated_title(body: str, title: str) -> str:

@@ -19,20 +19,21 @@ import hashlib
 import json
 import os
 import stat
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
 from newsqa.index.errors import CorpusError
 from newsqa.index.ingest.clean import byline_author, clean_text
 from newsqa.index.ingest.dates import article_dates
+from newsqa.index.ingest.decode import Undecodable, decode
 from newsqa.index.ingest.parse import drop_repeated_title, headline_from_lede, is_lede, metadata, parse
 from newsqa.index.types import Article
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 SIDECAR_SUFFIX = ".json"
 _NOT_ARTICLES = frozenset({"readme", "license", "licence", "changelog"})  # notes about the corpus
-_CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13} | {127})
-_CONTROL_DELETE = bytes(sorted(_CONTROL_BYTES))  # for bytes.translate: counting them in C
+_UNSAFE = frozenset({"Cc", "Cs", "Zl", "Zp"})  # control, lone surrogate, line and paragraph separators
 
 
 class UnreadableFile(CorpusError):
@@ -67,9 +68,13 @@ def scan_corpus(
     articles: list[Article] = []
     unchanged: dict[str, str] = {}
     warnings: list[str] = []
+    seen: set[str] = set()
     for path in _walk(corpus_dir, warnings):
         try:
             source, raw, sidecar_raw, sha256 = _read_raw(path, corpus_dir, max_bytes)
+            if source in seen:  # `a\xff.txt` written out, next to a file whose name has the byte 0xff
+                raise UnreadableFile(source, "another file's name reads the same once escaped")
+            seen.add(source)
             if known.get(source) == sha256:
                 unchanged[source] = sha256
             else:
@@ -130,9 +135,25 @@ def _article(path: Path, source: str, raw: bytes, sidecar_raw: bytes | None, sha
 
 
 def _relative(path: Path, corpus_dir: Path) -> str:
+    """The document id of `path`: relative to the corpus, `/`-separated, shown safely (`safe_name`)."""
     # abspath, not resolve: a symlink's own name inside the corpus is the document id.
     rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(corpus_dir))
-    return rel.as_posix()
+    return safe_name(rel.as_posix())
+
+
+def safe_name(name: str) -> str:
+    """`name` as valid one-line UTF-8: bytes the OS name had that are not UTF-8, control characters
+    and line separators become `\\xNN` / `\\uNNNN` escapes (a name is as the OS gives it, not text)."""
+    out = []
+    for char in name:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode's surrogateescape keeps it
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(char) in _UNSAFE:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _walk(corpus_dir: Path, warnings: list[str]) -> list[Path]:
@@ -210,17 +231,10 @@ def _human(size: int) -> str:
 
 
 def _decode(raw: bytes, source: str) -> str:
-    if not raw.strip():
-        raise UnreadableFile(source, "empty file")
-    head = raw[:65536]
-    control = len(head) - len(head.translate(None, _CONTROL_DELETE))
-    if b"\0" in raw or control > 0.05 * min(len(raw), 65536):
-        raise UnreadableFile(source, "binary file")
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = raw[exc.start]
-        raise UnreadableFile(source, f"not valid UTF-8 (byte 0x{bad:02x} at offset {exc.start})") from None
+        return decode(raw)[0]
+    except Undecodable as exc:
+        raise UnreadableFile(source, str(exc)) from None
 
 
 def _parse_sidecar(raw: bytes, source: str) -> dict[str, str]:

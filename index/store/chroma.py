@@ -38,6 +38,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from newsqa.index.config import Settings
 from newsqa.index.errors import IndexCorruptError, StoreUnavailableError
+from newsqa.index.store import folder
 from newsqa.index.store.deadline import within
 from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
 from newsqa.index.store.state import IndexState
@@ -56,21 +57,13 @@ _CHROMA_ERRORS = (ChromaError, httpx.HTTPError, OSError)
 # chromadb also raises plain ValueError ("Could not connect to a Chroma server") and AttributeError (a
 # client that a failed start left half-built) from its own code: those count only when raised there.
 _CHROMA_BUILTINS = (ValueError, AttributeError)
-# SQLite's words for a write the file system refused (full disk, file size limit, read-only mount)
-_WRITE_FAILURES = (
-    "disk i/o error",
-    "database or disk is full",
-    "readonly database",
-    "read-only file system",
-    "no space left",
-)
-
-
 class ChromaStore:
     """Chunks and index state in Chroma, embedded or over HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+        """Open the store; with `create` False, IndexNotFoundError instead of creating an empty one."""
         self.settings = settings
+        self.path = settings.index_dir.resolve() / "chroma"  # absolute: chromadb caches clients by path
         database = settings.chroma_database
         self.where = (
             f"Chroma server at {settings.chroma_host}:{settings.chroma_port}"
@@ -78,7 +71,11 @@ class ChromaStore:
             if settings.server_mode
             else f"index directory {settings.index_dir}"
         )
+        if not settings.server_mode:
+            folder.check_damage(self.path, self.where, create=create)
+        self._identity: tuple[int, int] | None = None
         self._client = self._connect()
+        self._identity = None if settings.server_mode else folder.identity(self.path)
         self._vector_stores: dict[str, ChromaVectorStore] = {}
         self._lock = threading.Lock()
 
@@ -88,14 +85,13 @@ class ChromaStore:
         try:
             if s.server_mode:
                 return self._connect_server(chroma_settings)
-            # Absolute: chromadb caches clients by path string within a process.
-            path = s.index_dir.resolve() / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
-            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            if not (self.path / folder.DATABASE).exists():
+                _forget_client(self.path)  # one this process cached holds the files of a deleted folder
+            self.path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
         except OSError as exc:
             raise IndexCorruptError(
-                f"cannot open the {self.where}: {exc}; rebuild it with `newsqa index --rebuild`",
-                path=str(s.index_dir),
+                f"cannot open the {self.where}: {exc}; {folder.REBUILD_ADVICE}", path=str(s.index_dir)
             ) from exc
         except _CHROMA_ERRORS as exc:
             raise self._translate(exc) from exc
@@ -141,17 +137,22 @@ class ChromaStore:
                 f"cannot reach the {self.where} ({type(exc).__name__}: {exc}); "
                 "check CHROMA_HOST/CHROMA_PORT and that `chroma run` is up"
             )
-        if any(sign in str(exc).lower() for sign in _WRITE_FAILURES):
-            return IndexCorruptError(
-                f"cannot write to the {self.where} ({type(exc).__name__}: {exc}); "
-                "is the disk full or the folder read-only?",
-                path=str(self.settings.index_dir),
-            )
-        return IndexCorruptError(
-            f"the {self.where} cannot be read ({type(exc).__name__}: {exc}); "
-            "rebuild it with `newsqa index --rebuild` (or delete the folder)",
-            path=str(self.settings.index_dir),
-        )
+        return folder.failure(exc, self.path, self.where, self._identity)
+
+    def replaced(self) -> bool:
+        """Whether the embedded index folder was deleted or replaced since this store opened it."""
+        return not self.settings.server_mode and folder.identity(self.path) != self._identity
+
+    def forget(self) -> None:
+        """Let go of an embedded index replaced on disk, so that opening its path reads the new one."""
+        with self._lock:
+            self._vector_stores.clear()
+        if not self.settings.server_mode:
+            _forget_client(self.path)
+
+    def remove_orphans(self, *, compact: bool = False) -> int:
+        """Embedded: delete what deleted collections left on disk; the bytes freed (0 for a server)."""
+        return 0 if self.settings.server_mode else folder.remove_orphans(self.path, compact=compact)
 
     def call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a Chroma operation, turning chromadb's failures into domain errors (ours propagate)."""
@@ -180,7 +181,7 @@ class ChromaStore:
             return IndexState.from_json(json.loads(got["documents"][0]))
         except (TypeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
             raise IndexCorruptError(
-                f"the index state in the {self.where} is unreadable; rebuild with `newsqa index --rebuild`"
+                f"the index state in the {self.where} is damaged and cannot be read; {folder.REBUILD_ADVICE}"
             ) from exc
 
     def write_state(self, state: IndexState) -> None:

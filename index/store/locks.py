@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,8 @@ from typing import Any
 
 from newsqa.index.config import Settings
 from newsqa.index.errors import ReindexBusyError, ReindexError
+
+LOCK_FILE = "reindex.lock"
 
 
 @contextmanager
@@ -36,12 +39,14 @@ def exclusive_reindex(
 
 @contextmanager
 def index_dir_lock(settings: Settings) -> Iterator[None]:
-    """Across processes on one machine: one reindex at a time per index directory."""
+    """Across processes on one machine: one reindex at a time per index directory. The holder writes
+    its pid into the lock file (emptied on release) so that readers can tell a reindex is running."""
     import fcntl
 
     try:
         settings.index_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(settings.index_dir / "reindex.lock", "w")  # noqa: SIM115 - closed below
+        # "a", not "w": opening must not empty the pid of a holder
+        handle = open(settings.index_dir / LOCK_FILE, "a")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise ReindexError(
             f"cannot write to the index directory {settings.index_dir} ({exc.strerror}): is it "
@@ -56,6 +61,28 @@ def index_dir_lock(settings: Settings) -> Iterator[None]:
                 f"another process is reindexing {settings.index_dir}; wait for it to finish"
             ) from None
         try:
+            handle.truncate(0)
+            handle.write(str(os.getpid()))
+            handle.flush()
             yield
         finally:
+            handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reindex_running(settings: Settings) -> bool:
+    """Embedded mode: whether a live process (this one included) holds the reindex lock of INDEX_DIR.
+    Read from the pid in the lock file: probing the lock itself could make a real reindex fail."""
+    try:
+        pid = int((settings.index_dir / LOCK_FILE).read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # killed while reindexing
+    except PermissionError:
+        return True  # alive, another user's
+    return True

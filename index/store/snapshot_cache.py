@@ -119,6 +119,10 @@ class SnapshotCache:
         log.debug("saved the snapshot of generation %d to %s", generation, target)
         self._prune(generation, name)
 
+    def clear(self) -> None:
+        """Remove every saved snapshot (when a new index starts its generations again at 1)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def _generations(self) -> list[int]:
         try:
             return [g for p in self.folder.iterdir() if (g := _generation_of(p.name)) is not None]
