@@ -193,23 +193,23 @@ def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_p
         "INDEX_DIR": str(qa.settings.index_dir),
         "PYTHONPATH": str(ROOT),
     }
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # leaving the block closes its stderr pipe
         [sys.executable, "-m", "newsqa", "index", "-v"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
-    )
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "wrote" in line and "chunks to" in line:
-                proc.send_signal(signal.SIGKILL)
-                break
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    ) as proc:
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if "wrote" in line and "chunks to" in line:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     assert proc.returncode == -signal.SIGKILL
 
     from newsqa.index.config import Settings

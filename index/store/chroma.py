@@ -113,15 +113,20 @@ class ChromaStore:
         )
 
         def connect() -> Any:
+            # Ask an admin client first: a `chromadb.Client` of a missing database raises from its
+            # constructor and drops its connection, open, for the garbage collector to close.
+            admin = chromadb.AdminClient(server)
             try:
-                return chromadb.Client(server, database=s.chroma_database)
+                admin.get_database(s.chroma_database)
             except NotFoundError:  # a fresh server, or a new CHROMA_DATABASE
                 log.info("creating the Chroma database %s on %s", s.chroma_database, self.where)
                 try:
-                    chromadb.AdminClient(server).create_database(s.chroma_database)
+                    admin.create_database(s.chroma_database)
                 except ChromaError:  # another process created it first
                     log.debug("database %s already exists", s.chroma_database, exc_info=True)
-                return chromadb.Client(server, database=s.chroma_database)
+            finally:
+                _close_admin(admin)
+            return chromadb.Client(server, database=s.chroma_database)
 
         try:
             client = within(s.chroma_timeout_s, connect, name="newsqa-chroma-connect")
@@ -376,6 +381,15 @@ def http_session(client: Any) -> httpx.Client | None:
     """The httpx client under a chromadb HTTP client (`Client._server._session`), or None."""
     session = getattr(getattr(client, "_server", None), "_session", None)
     return session if isinstance(session, httpx.Client) else None
+
+
+def _close_admin(admin: Any) -> None:
+    """Close an AdminClient's connections and drop chromadb's cached System of it: AdminClient has
+    no close(), and stopping a System leaves its HTTP session open."""
+    session = http_session(admin)
+    if session is not None:
+        session.close()
+    SharedSystemClient._release_system(admin._identifier)
 
 
 def _set_timeout(client: Any, seconds: float) -> None:
