@@ -261,3 +261,12 @@ def test_questions_typed_informally_are_still_answered(model_qa: QA, question: s
     answer = model_qa.ask(question)
     assert not answer.abstained
     assert expected in answer.answer
+
+
+@pytest.mark.fast
+def test_every_model_file_ships_in_the_wheel():
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    shipped = set(pyproject["tool"]["setuptools"]["package-data"]["newsqa.index.answering"])
+    assert {f"model/{f.name}" for f in MODEL_DIR.iterdir() if f.is_file()} <= shipped
