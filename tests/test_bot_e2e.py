@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -392,3 +395,25 @@ def test_bot_token_never_appears_in_logs(emulator, start_bot, indexed, caplog):
     assert caplog.records and TOKEN not in caplog.text
     assert "Set Bot API URL: " + emulator.base_url + "<redacted>" in caplog.text
     assert not [r for r in caplog.records if r.name.startswith("httpx")]
+
+
+def test_bot_keeps_answering_after_another_process_deletes_and_rebuilds_its_index(
+    emulator, start_bot, tmp_path
+):
+    root = tmp_path / "own"
+    shutil.copytree(CORPUS, root / "corpus")
+    env = {**os.environ, "CORPUS_DIR": str(root / "corpus"), "INDEX_DIR": str(root / "index")}
+
+    def newsqa_index() -> None:  # another process, as an admin's shell or cron would run it
+        done = subprocess.run([sys.executable, "-m", "newsqa", "index"], env=env, cwd=root,
+                              capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    newsqa_index()
+    start_bot(own_service=True, corpus_dir=root / "corpus", index_dir=root / "index")
+    question = "How many US troops are in Iraq?"
+    assert "2,500" in replies_to(emulator, 4242, question)[0]
+    shutil.rmtree(root / "index")
+    newsqa_index()
+    reply = replies_to(emulator, 4242, question)[0]
+    assert "2,500" in reply and "damaged" not in reply and "no index" not in reply.lower()
