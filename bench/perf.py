@@ -45,11 +45,12 @@ def worker(script: str, task: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _env() -> dict[str, str]:
-    """The environment minus newsqa's own variables, so a shell's .env or INDEX_DIR cannot leak in."""
+    """The environment minus newsqa's own variables, so a shell's .env or INDEX_DIR cannot leak in;
+    ANSWERER passes through (`ANSWERER=model python bench/perf.py` measures the trained answerer)."""
     sys.path.insert(0, str(ROOT))
     from newsqa.index.config import Settings
 
-    names = {f.upper() for f in Settings.model_fields}
+    names = {f.upper() for f in Settings.model_fields} - {"ANSWERER"}
     return {k: v for k, v in os.environ.items() if k not in names} | {"PYTHONPATH": str(ROOT)}
 
 

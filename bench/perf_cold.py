@@ -17,6 +17,7 @@ def mark(name: str) -> None:
 
 
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -29,7 +30,8 @@ from newsqa.index.config import Settings  # noqa: E402
 from newsqa.index.service import QA  # noqa: E402
 
 mark("import newsqa.index.service")
-qa = QA(Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2])))
+answerer = os.environ.get("ANSWERER", "rules")  # passed through by bench/perf.py
+qa = QA(Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]), answerer=answerer))
 mark("QA()")
 qa.has_index()
 mark("open store")

@@ -7,6 +7,7 @@ goes through `index.service.QA`, the object the CLI and the bot use, so what is 
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import statistics
@@ -62,7 +63,9 @@ def word_pieces() -> Callable[[list[str]], list[int]]:
 
 
 def qa_for(corpus: str, index_dir: str, embedder: Any = None) -> QA:
-    return QA(Settings(corpus_dir=Path(corpus), index_dir=Path(index_dir)), embedder=embedder)
+    answerer = os.environ.get("ANSWERER", "rules")  # passed through by bench/perf.py
+    settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index_dir), answerer=answerer)
+    return QA(settings, embedder=embedder)
 
 
 def model(args: dict[str, Any]) -> dict[str, Any]:
