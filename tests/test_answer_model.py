@@ -174,12 +174,6 @@ def test_reader_finds_the_span_that_answers_and_prefers_the_passage_that_holds_i
     assert found[0] is None or found[0].margin < found[1].margin
 
 
-def test_no_answer_probability_falls_as_the_margin_grows(reader: Reader):
-    probabilities = [reader.p_no_answer(m) for m in (-10.0, 0.0, 10.0)]
-    assert probabilities == sorted(probabilities, reverse=True)
-    assert all(0.0 <= p <= 1.0 for p in probabilities)
-
-
 @pytest.mark.fast
 def test_the_quote_is_the_sentence_holding_the_span_with_a_pointing_back_sentence_before_it():
     start = TROOPS.index("2,500")

@@ -100,7 +100,8 @@ def extract(
     else:
         return Extract("", True, [], [])
     quoted = [(best.passage, sentence)]
-    # Other articles whose own best span is the same answer are cited beside the chosen passage.
+    # Other articles whose own best span is the same answer are cited beside the chosen passage, when
+    # the passage model gives them at least a quarter of its probability (set by hand, not fitted).
     sources = {best.passage.chunk.source}
     for i, other in enumerate(scored):
         reading = other.reading

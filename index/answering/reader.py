@@ -3,16 +3,15 @@
 A MiniLM-L6 fine-tuned in this repo (`bench/train_answerer.py`; model card `docs/answer-model.md`)
 reads `[CLS] question [SEP] passage window [SEP]` and scores every token as the start or the end of
 the answer; `[CLS]` stands for "no answer here". A passage's margin is its best span's score minus
-its no-answer score. `p_no_answer` turns the best margin into the calibrated probability that
-nothing read answers the question, and `threshold` (chosen on training-split data) decides when to
-abstain. The int8 ONNX file ships in this package and is checked against a pinned sha256 before
-use, like the embedder; its calibration sits beside it in `reader.json`.
+its no-answer score; the chooser (`chooser.py`, loaded by `Reader.chooser`) turns margins and the
+rules' measures into the passage to quote and the decision to abstain. The int8 ONNX file ships in
+this package and is checked against a pinned sha256 before use, like the embedder; `reader.json`
+beside it records how it was trained (and the reader-alone calibration the training figures use).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 from dataclasses import dataclass
@@ -107,7 +106,6 @@ class Reader:
         self._chooser: Any = None
         self._session: Any = None
         self._tokenizer: Any = None
-        self._calibration: dict[str, float] = {}
         self._meta: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -125,7 +123,7 @@ class Reader:
             model = read_verified(
                 self.model_dir / "reader.onnx", self.sha256, "newsqa", fix=_FIX, error=AnswerModelError
             )
-            meta, calibration = _read_meta(self.model_dir / "reader.json")
+            meta = _read_meta(self.model_dir / "reader.json")
             tokenizer = Tokenizer.from_str(
                 read_verified(tokenizer_file(), TOKENIZER_SHA256, TOKENIZER_PACKAGE).decode("utf-8")
             )
@@ -137,7 +135,7 @@ class Reader:
                 session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
             except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.InvalidProtobuf) as exc:
                 raise AnswerModelError(f"onnxruntime cannot load the answer model: {exc}; {_FIX}") from None
-            self._tokenizer, self._meta, self._calibration = tokenizer, meta, calibration
+            self._tokenizer, self._meta = tokenizer, meta
             self._session = session  # published last: load() is done once it is set
 
     @property
@@ -156,17 +154,6 @@ class Reader:
         """The SQuAD articles the model was trained on (from its reader.json), for held-out measurement."""
         self.load()
         return list(self._meta.get("trained_on", []))
-
-    @property
-    def threshold(self) -> float:
-        self.load()
-        return self._calibration["threshold"]
-
-    def p_no_answer(self, margin: float) -> float:
-        """Calibrated probability that no passage answers, given the best margin (Platt scaling)."""
-        self.load()
-        z = self._calibration["a"] * margin + self._calibration["b"]
-        return 1.0 / (1.0 + math.exp(min(50.0, z)))
 
     def read(self, question: str, passages: list[str]) -> list[Reading | None]:
         """Each passage's best span (None when no span fits), in one batched model call."""
@@ -206,11 +193,12 @@ class Reader:
         return out
 
 
-def _read_meta(path: Path) -> tuple[dict[str, Any], dict[str, float]]:
-    """The model's reader.json and the calibration in it."""
+def _read_meta(path: Path) -> dict[str, Any]:
+    """The model's reader.json, checked whole (its calibration record included)."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-        calibration = {key: float(meta["calibration"][key]) for key in ("a", "b", "threshold")}
+        for key in ("a", "b", "threshold"):
+            float(meta["calibration"][key])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AnswerModelError(f"cannot read the answer model's calibration {path} ({exc}); {_FIX}") from None
-    return meta, calibration
+    return dict(meta)
