@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from newsqa.index.answering import reader as reader_module
@@ -14,7 +15,16 @@ from newsqa.index.answering.answer import MAX_ANSWER_CHARS
 from newsqa.index.answering.chooser import ANSWER_FEATURES, PASSAGE_FEATURES, Chooser, Scored
 from newsqa.index.answering.learned import compose, quote
 from newsqa.index.answering.question import tidy
-from newsqa.index.answering.reader import CHOOSER_SHA256, MODEL_DIR, MODEL_SHA256, Reader, Reading, windows
+from newsqa.index.answering.reader import (
+    CHOOSER_SHA256,
+    MODEL_DIR,
+    MODEL_SHA256,
+    Reader,
+    Reading,
+    Window,
+    best_span,
+    windows,
+)
 from newsqa.index.config import Settings
 from newsqa.index.errors import AnswerModelError
 from newsqa.index.service import QA
@@ -181,6 +191,37 @@ def test_the_quote_is_the_sentence_holding_the_span_with_a_pointing_back_sentenc
     text = "Iraq asked for the talks. It wants 2,500 troops gone by 2026."
     at = text.index("2,500")
     assert quote(text, Reading(3.0, at, at + 5)) == text
+
+
+@pytest.mark.fast
+def test_a_span_that_only_repeats_the_question_is_not_the_answer():
+    # [CLS] sean parnell [SEP] sean parnell said shared success [SEP], as word-piece ids
+    ids = [101, 7, 8, 102, 7, 8, 9, 10, 11, 102]
+    window = Window(
+        ids, [0] * 4 + [1] * 6, [None] * 4 + [(0, 4), (5, 12), (13, 17), (18, 24), (25, 32)] + [None]
+    )
+    start = np.array([0, 0, 0, 0, 9.0, 0, 0, 5.0, 0, 0])
+    end = np.array([0, 0, 0, 0, 0, 9.0, 0, 0, 5.0, 0])
+    # "sean parnell" (4-5) repeats the question: the best span adding something else wins
+    assert best_span(start, end, window)[1:] == (4, 8)
+    assert best_span(start, np.array([0, 0, 0, 0, 0, 9.0, 0, 0, 5.0, -20.0]), window)[1:] == (4, 8)
+    start[4] = -9.0  # then "shared success"
+    assert best_span(start, end, window)[1:] == (7, 8)
+    start[4] = 9.0
+    window_without_question = Window(
+        [101, 102, *ids[4:]], [0, 0] + [1] * 6, [None, None, *window.offsets[4:]]
+    )
+    assert best_span(start[2:], end[2:], window_without_question)[1:] == (2, 3)
+
+
+@pytest.mark.fast
+def test_composed_answer_leads_with_the_short_answer_and_says_as_of_when_dated():
+    assert compose("about 2,400 people", "About 2,400 people work there.", 1, "2025-03-11") == (
+        "As of March 2025, about 2,400 people [1] — “About 2,400 people work there.”"
+    )
+    assert compose(None, "About 2,400 people work there.", 1, "2025-03-11") == (
+        "As of March 2025, about 2,400 people work there. [1]"
+    )
 
 
 @pytest.mark.fast

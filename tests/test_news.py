@@ -281,3 +281,38 @@ def test_disagreeing_years_are_shown_for_a_when_question(dated: QA) -> None:
 def test_agreeing_dated_sources_are_cited_together_without_a_difference(dated: QA) -> None:
     answer = dated.ask("How much of a pay offer did the ferry union reject?")
     assert "Sources differ" not in answer.answer
+
+
+@pytest.fixture(scope="module")
+def dated_model(dated: QA) -> QA:
+    """The same dated index answered by the trained model (ANSWERER=model)."""
+    return QA(dated.settings.model_copy(update={"answerer": "model"}), embedder=dated.embedder)
+
+
+def test_model_answers_the_present_from_the_newest_dated_figure_and_says_as_of(dated_model: QA) -> None:
+    answer = dated_model.ask("How many people work at the Norhaven steelworks now?")
+    assert answer.answer.startswith("As of March 2025, ") and "2,400" in answer.answer.split("—")[0]
+    assert answer.citations[0].published == "2025-03-11"
+    past = dated_model.ask("How many people worked at the Norhaven steelworks in 2019?")
+    assert "4,200" in past.answer and "As of" not in past.answer
+
+
+def test_model_shows_disagreeing_outlets_and_cites_agreeing_ones_together(dated_model: QA) -> None:
+    """Herald and Coastline both say 12,000 (in other words): cited together; Valley Times says 8,000."""
+    answer = dated_model.ask("How many people joined the Riverside climate march?")
+    assert answer.short_answer == "12,000"
+    differ = "12,000 (Harbour Herald, 14 Jun 2025 [1]); 8,000 (Valley Times, 15 Jun 2025 [3])."
+    assert answer.answer.startswith("12,000 [1] [2] — ") and answer.answer.endswith(
+        f"Sources differ: {differ}"
+    )
+    assert [c.source for c in answer.citations] == [
+        "march-herald.md",
+        "march-coastline.md",
+        "march-valley.html",
+    ]
+    bridge = dated_model.ask("When was the Old Bridge built?")
+    assert bridge.answer.endswith(
+        "Sources differ: 1824 (Valley Times, 13 Mar 2025 [1]); 1820 (12 Mar 2025 [2])."
+    )
+    agreed = dated_model.ask("How much of a pay offer did the ferry union reject?")
+    assert not agreed.abstained and "Sources differ" not in agreed.answer

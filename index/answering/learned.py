@@ -7,6 +7,9 @@ rank and the question's coverage to pick the passage that answers, and gives the
 the answer is right; below its one threshold newsqa abstains. The span is the short answer; the
 sentence holding it is quoted, with the passage's best-covering sentence when that is another one,
 and other articles whose best span is the same answer are cited beside it (docs/answer-model.md).
+As with the rules (timeline.py), a question about the present is answered from the newest dated
+passage that answers about as well, led "As of March 2025, …", and dated sources that give another
+count or year are listed after the answer.
 """
 
 from __future__ import annotations
@@ -27,10 +30,21 @@ from newsqa.index.answering.answer import (
 from newsqa.index.answering.chooser import Scored, answer_features, passage_features
 from newsqa.index.answering.question import Question
 from newsqa.index.answering.reader import Reader, Reading
+from newsqa.index.answering.timeline import (
+    CLOSE_COVERAGE,
+    FIGURE_KINDS,
+    MAX_RIVALS,
+    as_of,
+    asks_present,
+    differing,
+    figures,
+    recency,
+)
 from newsqa.index.retrieval.lexical import LexicalIndex
+from newsqa.index.text.dates import byline
 from newsqa.index.text.sentences import sentence_pieces
 from newsqa.index.text.shorten import shorten
-from newsqa.index.types import Citation, Passage
+from newsqa.index.types import Citation, Passage, outlet
 
 PASSAGES_READ = 4  # reranked passages the reader reads
 # A span longer than this is no short answer: the quoted sentence says it all.
@@ -84,6 +98,9 @@ def extract(
     p_right = chooser.answer.probability(answer_features(len(question.entities), scored, p, chosen))
     if p_right < chooser.threshold:
         return Extract("", True, [], [])
+    present = asks_present(question.text)
+    if present:
+        chosen = _newest_close(scored, chosen)
     best = scored[chosen]
     text = best.passage.chunk.text
     if best.reading is not None:
@@ -101,22 +118,92 @@ def extract(
         return Extract("", True, [], [])
     quoted = [(best.passage, sentence)]
     # Other articles whose own best span is the same answer are cited beside the chosen passage, when
-    # the passage model gives them at least a quarter of its probability (set by hand, not fitted).
+    # the passage model gives them at least a quarter of its probability (set by hand, not fitted),
+    # and so are passages whose span states the same count or year in other words (every passage read
+    # names what the question names and, for these kinds, holds a number or date).
     sources = {best.passage.chunk.source}
+    rivals = _rivals(question, scored, chosen, span)
+    sources |= {scored[i].passage.chunk.source for i in rivals}
+    mine = figures(span, question) if question.kind in FIGURE_KINDS else frozenset()
     for i, other in enumerate(scored):
         reading = other.reading
-        if i == chosen or reading is None or other.passage.chunk.source in sources or p[i] < 0.25:
+        if i == chosen or reading is None or other.passage.chunk.source in sources:
             continue
-        if span and _same_answer(span, other.passage.chunk.text[reading.start : reading.end]):
+        theirs = _span(other)
+        if (p[i] >= 0.25 and span and _same_answer(span, theirs)) or (mine & figures(theirs, question)):
             sources.add(other.passage.chunk.source)
             quoted.append((other.passage, quote(other.passage.chunk.text, reading)))
+    agreeing = len(quoted)
+    for i in rivals:
+        reading = scored[i].reading
+        assert reading is not None
+        quoted.append((scored[i].passage, quote(scored[i].passage.chunk.text, reading)))
     confidence = round(p_right, 4)
     citations = [Citation.of(n, q, confidence) for n, (q, _) in enumerate(quoted, 1)]
     short = span if 0 < len(span) <= SHORT_ANSWER_MAX_CHARS else None
     # A span that is nearly the whole sentence is not repeated before it.
     lead = short if short and len(short) < 0.8 * len(sentence) else None
-    answer = compose(lead, sentence, len(citations))
+    published = best.passage.chunk.published if present else None
+    answer = compose(lead, sentence, agreeing, published)
+    if rivals:
+        stated = [(best.passage, span, 1)]
+        stated += [(scored[i].passage, _span(scored[i]), agreeing + n) for n, i in enumerate(rivals, 1)]
+        note = differing(
+            [
+                (said, figures(said, question), byline(outlet(q.chunk), q.chunk.published), n)
+                for q, said, n in stated
+            ],
+            question.kind,
+        )
+        if note and len(answer) + len(note) < MAX_ANSWER_CHARS:
+            answer = f"{answer} {note}"
     return Extract(answer, False, citations, [q for _, q in quoted], short)
+
+
+def _span(scored: Scored) -> str:
+    reading = scored.reading
+    return scored.passage.chunk.text[reading.start : reading.end].strip() if reading else ""
+
+
+def _close(scored: list[Scored], chosen: int) -> list[int]:
+    """Passages with a span whose best sentence holds what was asked and covers the question about as
+    well as the chosen passage's (timeline.CLOSE_COVERAGE, as for the rules), the chosen one first."""
+    mine = scored[chosen].best
+    floor = CLOSE_COVERAGE * mine.coverage if mine is not None else 0.0
+    return [chosen] + [
+        i
+        for i, s in enumerate(scored)
+        if i != chosen
+        and s.reading is not None
+        and s.best is not None
+        and s.best.fits
+        and s.best.coverage >= floor
+    ]
+
+
+def _newest_close(scored: list[Scored], chosen: int) -> int:
+    """For a question about the present, the newest dated passage of those close to the chosen one
+    (the chosen one on a tie); undated passages come last."""
+    close = _close(scored, chosen)
+    return max(close, key=lambda i: recency(scored[i].passage.chunk.published))
+
+
+def _rivals(question: Question, scored: list[Scored], chosen: int, span: str) -> list[int]:
+    """Dated passages of other articles, close to the chosen one, whose span states another count (or
+    year, for "when") than the chosen span: at most MAX_RIVALS, one per article."""
+    mine = figures(span, question)
+    if question.kind not in FIGURE_KINDS or not mine or not scored[chosen].passage.chunk.published:
+        return []
+    seen = {scored[chosen].passage.chunk.source}
+    out = []
+    for i in _close(scored, chosen)[1:]:
+        chunk = scored[i].passage.chunk
+        theirs = figures(_span(scored[i]), question)
+        if chunk.source in seen or not chunk.published or not theirs or theirs & mine:
+            continue
+        seen.add(chunk.source)
+        out.append(i)
+    return out[:MAX_RIVALS]
 
 
 def quote(text: str, reading: Reading) -> str:
@@ -138,9 +225,15 @@ def _same_answer(a: str, b: str) -> bool:
     return bool(words) and words == _WORDS.findall(b.lower())
 
 
-def compose(short: str | None, sentence: str, cited: int) -> str:
-    """'Short answer [1] [2] — “sentence”', or the sentence and its markers; at most MAX_ANSWER_CHARS."""
+def compose(short: str | None, sentence: str, cited: int, published: str | None = None) -> str:
+    """'Short answer [1] [2] — “sentence”', or the sentence and its markers; at most MAX_ANSWER_CHARS.
+    With `published` (a question about the present), the lead says when: "As of March 2025, …"."""
     markers = " ".join(f"[{n}]" for n in range(1, cited + 1))
+    if published:
+        if short:
+            short = as_of(published, short)
+        else:
+            sentence = as_of(published, sentence)
     if short:
         head = f"{short[0].upper()}{short[1:]} {markers} — “"
         return f"{head}{shorten(sentence, MAX_ANSWER_CHARS - len(head) - 2)}”"

@@ -80,13 +80,19 @@ def windows(tokenizer: Any, question: str, passage: str) -> list[Window]:
 
 
 def best_span(start: np.ndarray, end: np.ndarray, window: Window) -> tuple[float, int, int] | None:
-    """The highest-scoring (start + end) passage span of a window: (score, first token, last token)."""
+    """The highest-scoring (start + end) passage span of a window: (score, first token, last token).
+
+    A span made only of the question's own word pieces is skipped: it repeats the question ("What did
+    spokesman Sean Parnell say …?" was answered "Sean Parnell")."""
+    asked = set(window.ids[1 : window.type_ids.index(1) - 1]) if 1 in window.type_ids else set()
     best: tuple[float, int, int] | None = None
     for s in np.argsort(-start)[:TOP_TOKENS]:
         if window.offsets[s] is None:
             continue
         for e in np.argsort(-end)[:TOP_TOKENS]:
             if window.offsets[e] is None or e < s or e - s >= MAX_SPAN_TOKENS:
+                continue
+            if asked and asked.issuperset(window.ids[s : e + 1]):
                 continue
             score = float(start[s] + end[e])
             if best is None or score > best[0]:
