@@ -316,3 +316,18 @@ def test_model_shows_disagreeing_outlets_and_cites_agreeing_ones_together(dated_
     )
     agreed = dated_model.ask("How much of a pay offer did the ferry union reject?")
     assert not agreed.abstained and "Sources differ" not in agreed.answer
+
+
+@pytest.mark.parametrize("mode", ["rules", "model"])
+def test_disagreeing_names_are_shown_for_a_who_question(dated: QA, dated_model: QA, mode: str) -> None:
+    """The Herald names Jane Okafor mayor; the Valley Times's early count named Tom Brennan."""
+    answer = (dated if mode == "rules" else dated_model).ask("Who was elected mayor of Norhaven?")
+    assert answer.answer.startswith("Jane Okafor")
+    differ = "Jane Okafor (Harbour Herald, 7 Mar 2024 [1]); Tom Brennan (Valley Times, 6 Mar 2024 [2])."
+    assert answer.answer.endswith(f"Sources differ: {differ}")
+    assert [c.source for c in answer.citations] == ["election.md", "election-valley.md"]
+
+
+def test_one_source_naming_someone_is_no_conflict(dated: QA) -> None:
+    answer = dated.ask("Who designed the Norhaven lighthouse?")
+    assert "Robert Stevenson" in answer.answer and "Sources differ" not in answer.answer

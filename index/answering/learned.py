@@ -39,6 +39,7 @@ from newsqa.index.answering.timeline import (
     differing,
     figures,
     recency,
+    same_figure,
 )
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.text.dates import byline
@@ -119,8 +120,8 @@ def extract(
     quoted = [(best.passage, sentence)]
     # Other articles whose own best span is the same answer are cited beside the chosen passage, when
     # the passage model gives them at least a quarter of its probability (set by hand, not fitted),
-    # and so are passages whose span states the same count or year in other words (every passage read
-    # names what the question names and, for these kinds, holds a number or date).
+    # and so are passages whose span states the same count, year or name in other words ("about 12,000
+    # people" and "around 12,000 marchers"; "Okafor" and "Jane Okafor").
     sources = {best.passage.chunk.source}
     rivals = _rivals(question, scored, chosen, span)
     sources |= {scored[i].passage.chunk.source for i in rivals}
@@ -130,7 +131,9 @@ def extract(
         if i == chosen or reading is None or other.passage.chunk.source in sources:
             continue
         theirs = _span(other)
-        if (p[i] >= 0.25 and span and _same_answer(span, theirs)) or (mine & figures(theirs, question)):
+        if (p[i] >= 0.25 and span and _same_answer(span, theirs)) or (
+            mine and same_figure(mine, figures(theirs, question), question.kind)
+        ):
             sources.add(other.passage.chunk.source)
             quoted.append((other.passage, quote(other.passage.chunk.text, reading)))
     agreeing = len(quoted)
@@ -189,8 +192,8 @@ def _newest_close(scored: list[Scored], chosen: int) -> int:
 
 
 def _rivals(question: Question, scored: list[Scored], chosen: int, span: str) -> list[int]:
-    """Dated passages of other articles, close to the chosen one, whose span states another count (or
-    year, for "when") than the chosen span: at most MAX_RIVALS, one per article."""
+    """Dated passages of other articles, close to the chosen one, whose span states another count (year
+    for "when", name for "who") than the chosen span: at most MAX_RIVALS, one per article."""
     mine = figures(span, question)
     if question.kind not in FIGURE_KINDS or not mine or not scored[chosen].passage.chunk.published:
         return []
@@ -199,7 +202,9 @@ def _rivals(question: Question, scored: list[Scored], chosen: int, span: str) ->
     for i in _close(scored, chosen)[1:]:
         chunk = scored[i].passage.chunk
         theirs = figures(_span(scored[i]), question)
-        if chunk.source in seen or not chunk.published or not theirs or theirs & mine:
+        if chunk.source in seen or not chunk.published or not theirs:
+            continue
+        if same_figure(theirs, mine, question.kind):
             continue
         seen.add(chunk.source)
         out.append(i)

@@ -15,6 +15,8 @@ from typing import Protocol, TypeVar
 
 from newsqa.index.answering.question import Question
 from newsqa.index.text.dates import DATELINE, to_date
+from newsqa.index.text.names import NAME, mentions
+from newsqa.index.text.normalise import fold
 from newsqa.index.text.numbers import numbers
 from newsqa.index.types import Passage
 
@@ -28,7 +30,7 @@ _SENTENCE_OPENERS = frozenset(
     " their this these those".split()
 )
 MAX_RIVALS = 3  # other figures listed when dated sources disagree
-FIGURE_KINDS = frozenset({"number", "date"})  # counts and years are compared; names are not (yet)
+FIGURE_KINDS = frozenset({"number", "date", "person"})  # counts, years and people's names are compared
 _YEARS = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 # A sentence answers "about as well" as the best one when it covers this share of what the best covers.
 CLOSE_COVERAGE = 0.8
@@ -58,11 +60,27 @@ def as_of(published: str | None, sentence: str) -> str:
 
 
 def figures(sentence: str, question: Question) -> frozenset[str]:
-    """What a sentence states that a "how many" (its numbers) or "when" (its years) asks for, less
-    what the question itself says."""
+    """What a sentence states that a "how many" (its numbers), "when" (its years) or "who" (its names)
+    asks for, less what the question itself says."""
     if question.kind == "date":
         return frozenset(_YEARS.findall(sentence)) - frozenset(_YEARS.findall(question.text))
+    if question.kind == "person":
+        asked = fold(question.text)
+        return frozenset(
+            m.group(0)
+            for m in NAME.finditer(sentence)
+            if (m.start() > 0 or " " in m.group(0) or m.end() == len(sentence))  # not a capitalised opener
+            and m.group(0).split()[0].lower() not in _SENTENCE_OPENERS
+            and not mentions(asked, m.group(0).lower())
+        )
     return numbers(sentence) - numbers(question.text)
+
+
+def same_figure(a: frozenset[str], b: frozenset[str], kind: str) -> bool:
+    """Whether two sources state a figure in common: a number or year, or a name (Okafor is Jane Okafor)."""
+    if kind == "person":
+        return bool({w.lower() for n in a for w in n.split()} & {w.lower() for n in b for w in n.split()})
+    return bool(a & b)
 
 
 def show_figure(figure: str, kind: str) -> str:
@@ -74,9 +92,9 @@ def differing(values: list[tuple[str, frozenset[str], str, int]], kind: str) -> 
     (sentence, its figures, "outlet, date", citation number) per source, the answer's own first; each
     source shows the first figure its sentence states; "" when they show the same."""
     shown: list[str] = []
-    seen: set[str] = set()
+    seen: frozenset[str] = frozenset()
     for sentence, found, told, n in values:
-        if not found or found & seen:
+        if not found or same_figure(found, seen, kind):
             continue
         seen |= found
         first = min(found, key=lambda f: _position(sentence, show_figure(f, kind)))
@@ -118,7 +136,9 @@ def disagreeing(best: S, ranked: Sequence[S], question: Question) -> list[S]:
     for c in ranked:
         source = c.passage.chunk.source
         theirs = figures(c.sentence, question)
-        if source in seen or not (c.fits and c.passage.chunk.published and theirs) or theirs & mine:
+        if source in seen or not (c.fits and c.passage.chunk.published and theirs):
+            continue
+        if same_figure(theirs, mine, question.kind):
             continue
         if c.coverage >= CLOSE_COVERAGE * best.coverage:
             seen.add(source)
