@@ -41,9 +41,8 @@ class Drafts:
             self.enabled = False
         level = logging.DEBUG if self._warned else logging.WARNING
         self._warned = True
-        log.log(level, "Telegram refused a message draft (%s: %s); streaming answers by editing a "
-                "message instead%s", type(exc).__name__, exc,
-                " from now on" if refused else " for this answer")
+        log.log(level, "a message draft failed (%s: %s); streaming %s by editing a message instead",
+                type(exc).__name__, exc, "answers from now on" if refused else "this answer")
 
 
 class DraftReply(StreamedReply):
