@@ -256,14 +256,19 @@ class BotApiEmulator:
         self.inject({"message": msg})
         return msg
 
-    def inline_query(self, query: str, *, user: int = 1001, chat_type: str = "supergroup") -> str:
-        """Inject an inline query (`@bot query` typed by `user`); returns its id."""
+    def inline_update(self, query: str, *, user: int = 1001, chat_type: str = "supergroup") -> dict[str, Any]:
+        """An inline query update (`@bot query` typed by `user` in a chat of `chat_type`), not yet queued."""
         query_id = f"iq{next(self._update_ids)}"
         with self._cond:
             self._inline_queries.add(query_id)
-        self.inject({"inline_query": {"id": query_id, "from": self.user(user), "query": query,
-                                      "offset": "", "chat_type": chat_type}})
-        return query_id
+        return {"inline_query": {"id": query_id, "from": self.user(user), "query": query, "offset": "",
+                                 "chat_type": chat_type}}
+
+    def inline_query(self, query: str, *, user: int = 1001, chat_type: str = "supergroup") -> str:
+        """Inject an inline query; returns its id."""
+        update = self.inline_update(query, user=user, chat_type=chat_type)
+        self.inject(update)
+        return str(update["inline_query"]["id"])
 
     def inject_together(self, *updates: dict[str, Any]) -> list[dict[str, Any]]:
         """Queue several updates at once, so that one getUpdates returns them all."""
