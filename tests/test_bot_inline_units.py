@@ -92,7 +92,8 @@ def test_inline_results_are_the_answer_then_passages_of_other_articles():
                   for n in "abcd")
     cited = Citation(1, "a.txt", "Article a", "https://x.org/a?a=1&b=2", "Three new ferries will join the "
                      "fleet.", 1.0, "2025-03-12", "Harbour Herald")
-    items = inline_items(answer_with([cited], [a, a, b, c, d], quotes=["Three new ferries will join the fleet."]))
+    quote = "Three new ferries will join the fleet."
+    items = inline_items(answer_with([cited], [a, a, b, c, d], quotes=[quote]))
     assert [i.id for i in items] == ["answer", "passage1", "passage2"]
     first = parse_html(items[0].html)
     assert "Three new ferries will join the fleet. [1]" in first

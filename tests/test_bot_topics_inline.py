@@ -90,8 +90,9 @@ def test_split_answer_lands_in_the_forum_topic(emulator, start_bot, tmp_path, em
     lines = [f"Ferry number {n} of the Port Alba harbour authority carried {100 + n} passengers & crew on "
              f"its route along the northern coast during the spring season of that year." for n in range(60)]
     (corpus / "alba.txt").write_text("Port Alba ferry season report\n\n" + " ".join(lines), encoding="utf-8")
-    service = QA(Settings(corpus_dir=corpus, index_dir=tmp_path / "long-index", chunk_tokens=2000,
-                          chunk_overlap=0, telegram_bot_token=TOKEN, rate_limit_per_minute=0), embedder=embedder)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "long-index", chunk_tokens=2000,
+                        chunk_overlap=0, telegram_bot_token=TOKEN, rate_limit_per_minute=0)
+    service = QA(settings, embedder=embedder)
     service.reindex()
     try:
         start_bot(service)
