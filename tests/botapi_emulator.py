@@ -5,6 +5,12 @@ bodies whose values are JSON, `{"ok": ..., "result": ...}` replies, long-polled 
 semantics. HTML messages are parsed as strictly as Telegram does, so a badly escaped answer fails here
 too. Tests inject updates, script failures (429 with retry_after, 500, 400 can't parse entities, dropped
 connections) and wait, with a timeout, for the calls they expect; every call is recorded.
+
+Bot API 9.x parts: message drafts (`sendMessageDraft`, private chats only; `draft_error` makes every
+draft fail, as on a Bot API server without them), forum topics (`message(thread=…)`; a send to a
+topic the chat does not have is refused), and inline mode (`inline_query(…)` injects one;
+`answerInlineQuery` checks results as Telegram does: at most 50, unique ids, valid HTML message texts
+within 4,096 characters, a valid start parameter, and one answer per query).
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from urllib.parse import parse_qsl
 
 TOKEN = "123456789:AAH-test_token_for_the_emulator_0123456"
 BOT_USERNAME = "newsqa_test_bot"
-_STRING_FIELDS = {"text", "parse_mode", "callback_query_id", "url", "secret_token", "action", "emoji"}
+_STRING_FIELDS = {"text", "parse_mode", "callback_query_id", "url", "secret_token", "action", "emoji",
+                  "inline_query_id"}
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote",
          "span", "tg-spoiler", "tg-emoji"}
 
@@ -111,6 +119,9 @@ class BotApiEmulator:
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     commands: list[dict[str, Any]] = field(default_factory=list)
+    drafts: list[dict[str, Any]] = field(default_factory=list)  # every accepted sendMessageDraft
+    draft_error: tuple[int, str] | None = None  # when set, every sendMessageDraft fails with it
+    inline_answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # query id -> answer
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":")[0])
@@ -120,6 +131,8 @@ class BotApiEmulator:
         self._message_ids = itertools.count(1000)
         self._failures: list[_Failure] = []
         self._chats: dict[int, dict[str, Any]] = {}
+        self._topics: set[tuple[int, int]] = set()  # (chat, message_thread_id) of forum topics
+        self._inline_queries: set[str] = set()  # issued, not yet answered
         self._stopping = False
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -201,13 +214,25 @@ class BotApiEmulator:
         return update
 
     def message(self, text: str | None = None, *, user: int = 1001, chat: int | None = None,
-                reply_to: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-        """A user's message (private chat unless `chat` is negative), with entities like Telegram's."""
+                reply_to: dict[str, Any] | None = None, thread: int | None = None,
+                **extra: Any) -> dict[str, Any]:
+        """A user's message (private chat unless `chat` is negative), with entities like Telegram's;
+        with `thread`, in that forum topic of the (then forum) group, replying to the topic's first
+        message as Telegram's topic messages do."""
         chat_id = user if chat is None else chat
         chat_json = ({"id": chat_id, "type": "private", "first_name": f"User{user}"} if chat_id > 0
                      else {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"})
         msg: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
                                "chat": chat_json, "from": self.user(user), **extra}
+        if thread is not None:
+            chat_json["is_forum"] = True
+            msg.update(message_thread_id=thread, is_topic_message=True)
+            reply_to = reply_to or {"message_id": thread, "date": int(time.time()), "chat": chat_json,
+                                    "from": self.user(user), "message_thread_id": thread,
+                                    "is_topic_message": True,
+                                    "forum_topic_created": {"name": f"Topic {thread}", "icon_color": 7322096}}
+            with self._cond:
+                self._topics.add((chat_id, thread))
         if text is not None:
             msg["text"] = text
             entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}
@@ -230,6 +255,28 @@ class BotApiEmulator:
         msg = self.message(text, **kwargs)
         self.inject({"message": msg})
         return msg
+
+    def inline_update(self, query: str, *, user: int = 1001, chat_type: str = "supergroup") -> dict[str, Any]:
+        """An inline query update (`@bot query` typed by `user` in a chat of `chat_type`), not yet queued."""
+        query_id = f"iq{next(self._update_ids)}"
+        with self._cond:
+            self._inline_queries.add(query_id)
+        return {"inline_query": {"id": query_id, "from": self.user(user), "query": query, "offset": "",
+                                 "chat_type": chat_type}}
+
+    def inline_query(self, query: str, *, user: int = 1001, chat_type: str = "supergroup") -> str:
+        """Inject an inline query; returns its id."""
+        update = self.inline_update(query, user=user, chat_type=chat_type)
+        self.inject(update)
+        return str(update["inline_query"]["id"])
+
+    def inject_together(self, *updates: dict[str, Any]) -> list[dict[str, Any]]:
+        """Queue several updates at once, so that one getUpdates returns them all."""
+        with self._cond:
+            queued = [{"update_id": next(self._update_ids), **u} for u in updates]
+            self._updates.extend(queued)
+            self._cond.notify_all()
+        return queued
 
     def press(self, message: dict[str, Any], data: str, *, user: int = 1001) -> dict[str, Any]:
         """Inject a callback query: `user` pressed the button carrying `data` under `message`."""
@@ -316,8 +363,8 @@ class BotApiEmulator:
         if method == "getMe":
             return {"id": self.bot_id, "is_bot": True, "first_name": "newsqa", "username": self.username,
                     "can_join_groups": True, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False}
-        if method in ("sendChatAction", "answerCallbackQuery", "close", "logOut"):
+                    "supports_inline_queries": True}
+        if method in ("answerCallbackQuery", "close", "logOut"):
             return True
         if method == "setMyCommands":
             self.commands = p["commands"]
@@ -332,9 +379,16 @@ class BotApiEmulator:
             return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
                     "pending_update_count": 0}
         if method == "sendMessage":
-            msg = self._store(p, self._new_message(p["chat_id"]))
+            msg = self._store(p, self._new_message(p["chat_id"], p.get("message_thread_id")))
             self.messages[(msg["chat"]["id"], msg["message_id"])] = msg
             return msg
+        if method == "sendChatAction":
+            self._check_topic(p["chat_id"], p.get("message_thread_id"))
+            return True
+        if method == "sendMessageDraft":
+            return self._draft(p)
+        if method == "answerInlineQuery":
+            return self._answer_inline(p)
         if method in ("editMessageText", "editMessageReplyMarkup"):
             old = self.messages.get((p["chat_id"], p["message_id"]))
             if old is None:
@@ -352,12 +406,68 @@ class BotApiEmulator:
             return new
         raise ApiError(404, "Not Found: method not found")
 
-    def _new_message(self, chat_id: Any) -> dict[str, Any]:
+    def _new_message(self, chat_id: Any, thread: int | None = None) -> dict[str, Any]:
         if chat_id not in self._chats:
             raise ApiError(400, "Bad Request: chat not found")
-        return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": self._chats[chat_id], "from": {"id": self.bot_id, "is_bot": True,
-                                                       "first_name": "newsqa", "username": self.username}}
+        msg = {"message_id": next(self._message_ids), "date": int(time.time()),
+               "chat": self._chats[chat_id], "from": {"id": self.bot_id, "is_bot": True,
+                                                      "first_name": "newsqa", "username": self.username}}
+        if thread is not None:
+            self._check_topic(chat_id, thread)
+            msg.update(message_thread_id=thread, is_topic_message=True)
+        return msg
+
+    def _check_topic(self, chat_id: Any, thread: int | None) -> None:
+        """A known chat, and, when given, one of its forum topics (the Bot API checks both)."""
+        if chat_id not in self._chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if thread is not None and (chat_id, thread) not in self._topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+
+    def _draft(self, p: dict[str, Any]) -> bool:
+        if self.draft_error is not None:
+            raise ApiError(*self.draft_error)
+        if self._chats.get(p["chat_id"], {}).get("type") != "private":
+            raise ApiError(400, "Bad Request: drafts can be sent only to private chats")
+        if not isinstance(p.get("draft_id"), int) or not p["draft_id"]:
+            raise ApiError(400, "Bad Request: draft_id must be non-zero")
+        raw = p.get("text") or ""
+        text = parse_html(raw) if p.get("parse_mode") == "HTML" else raw
+        if utf16_len(text) > 4096:
+            raise ApiError(400, "Bad Request: text is too long")
+        self._check_topic(p["chat_id"], p.get("message_thread_id"))
+        self.drafts.append({**p, "shown": text})
+        return True
+
+    def _answer_inline(self, p: dict[str, Any]) -> bool:
+        query_id = p["inline_query_id"]
+        if query_id not in self._inline_queries:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID "
+                           "is invalid")
+        results = p.get("results") or []
+        if len(results) > 50:
+            raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        ids = [r.get("id") for r in results]
+        if len(set(ids)) != len(ids) or any(not i or len(str(i).encode()) > 64 for i in ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE or RESULT_ID_INVALID")
+        for result in results:
+            if result.get("type") != "article" or not result.get("title"):
+                raise ApiError(400, "Bad Request: RESULT_TITLE_EMPTY or unsupported result type")
+            content = result.get("input_message_content") or {}
+            shown = (parse_html(content.get("message_text", "")) if content.get("parse_mode") == "HTML"
+                     else content.get("message_text", ""))
+            if not shown.strip() or utf16_len(shown) > 4096:
+                raise ApiError(400, "Bad Request: MESSAGE_EMPTY or MESSAGE_TOO_LONG")
+            for row in (result.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if not (button.get("url") or button.get("callback_data")):
+                        raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+        button = p.get("button")
+        if button and not _START_PARAMETER.fullmatch(str(button.get("start_parameter", ""))):
+            raise ApiError(400, "Bad Request: START_PARAM_INVALID")
+        self._inline_queries.discard(query_id)
+        self.inline_answers[query_id] = p
+        return True
 
     def _store(self, p: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
         raw = p["text"]

@@ -1,10 +1,12 @@
 """The real bot with an LLM configured: streamed, verified answers and every fallback, end to end.
 
 The PTB application polls the Bot API emulator; the service asks the OpenAI-compatible test double.
+Private chats stream as native drafts (sendMessageDraft), groups by editing one message.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -24,6 +26,8 @@ from .conftest import SEED_CORPUS
 pytestmark = pytest.mark.timeout(120)
 
 QUESTION = "how many US troops are in Iraq?"
+GROUP = -100800
+MENTION = "@newsqa_test_bot "
 FIGURE = "roughly 2,500"
 GOOD_SHORT = "Roughly 2,500 U.S. troops are stationed in Iraq [{a}]. They advise Iraqi forces [{a}]."
 STREAMED = (
@@ -88,14 +92,14 @@ def _shown(emulator: BotApiEmulator, chat: int) -> list[Any]:
     ]
 
 
-def test_llm_answer_streams_into_one_message_edited_at_most_once_a_second(bot, llm):
+def test_group_llm_answer_streams_into_one_message_edited_at_most_once_a_second(bot, llm):
     emulator = bot()
     llm.script(cited(STREAMED, Reply(piece_delay_s=0.04), a=FIGURE, b="future role"))
-    emulator.send(QUESTION, user=81)
+    emulator.send(MENTION + QUESTION, user=81, chat=GROUP)
     [final] = emulator.wait_for(
-        "editMessageText", lambda p: p["chat_id"] == 81 and "reply_markup" in p, timeout=30
+        "editMessageText", lambda p: p["chat_id"] == GROUP and "reply_markup" in p, timeout=30
     )
-    calls = _shown(emulator, 81)
+    calls = _shown(emulator, GROUP)
     assert [c.method for c in calls].count("sendMessage") == 1 and len(calls) >= 3
     assert calls[0].params["text"].startswith("Roughly 2,500 U.S. troops are stationed in Iraq. [1]")
     assert all(c.params["text"].endswith(" …") for c in calls[:-1])
@@ -105,6 +109,59 @@ def test_llm_answer_streams_into_one_message_edited_at_most_once_a_second(bot, l
     assert final is calls[-1] and final.params["parse_mode"] == "HTML" and "<b>Sources</b>" in text
     assert "They are tasked with advising and training Iraqi forces. [1]" in text and "[2]" in text
     assert [b["text"] for b in final.params["reply_markup"]["inline_keyboard"][0]] == ["👍", "👎"]
+    assert not emulator.drafts  # drafts are for private chats only
+
+
+def test_private_llm_answer_streams_as_drafts_then_arrives_as_a_normal_message(bot, llm):
+    emulator = bot()
+    llm.script(cited(STREAMED, Reply(piece_delay_s=0.04), a=FIGURE, b="future role"))
+    asked = emulator.send(QUESTION, user=86)
+    [final] = emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 86, timeout=30)
+    drafts = [c for c in emulator.calls if c.method == "sendMessageDraft"]
+    assert drafts and all(d.status == 200 and d.at <= final.at for d in drafts)  # drafts first
+    assert {d.params["draft_id"] for d in drafts} == {asked["message_id"]}  # one draft, animated
+    shown = [d.params["text"] for d in drafts]
+    assert shown[0].startswith("Roughly 2,500 U.S. troops are stationed in Iraq. [1]")
+    assert all(t.endswith(" …") for t in shown) and not any("9,000" in t for t in shown)  # verified only
+    assert any("advising and training" in t for t in shown)  # it grew as sentences verified
+    text = final.params["text"]
+    assert final.params["parse_mode"] == "HTML" and "<b>Sources</b>" in text and "[2]" in text
+    assert "They are tasked with advising and training Iraqi forces. [1]" in text
+    assert [b["text"] for b in final.params["reply_markup"]["inline_keyboard"][0]] == ["👍", "👎"]
+    assert [c.method for c in _shown(emulator, 86)] == ["sendMessage"]  # no partial message, no edits
+
+
+def test_draft_failure_falls_back_to_edits_and_is_logged_once(bot, llm, caplog):
+    caplog.set_level(logging.INFO)
+    emulator = bot()
+    emulator.draft_error = (400, "Bad Request: TEXTDRAFT_PEER_INVALID")
+    for user in (87, 88):
+        llm.script(cited(GOOD_SHORT, Reply(piece_delay_s=0.02), a=FIGURE))
+        emulator.send(QUESTION, user=user)
+        [final] = emulator.wait_for(
+            "editMessageText", lambda p, u=user: p["chat_id"] == u and "reply_markup" in p, timeout=30
+        )
+        calls = _shown(emulator, user)
+        assert [c.method for c in calls][0] == "sendMessage" and calls[-1] is final
+        assert calls[0].params["text"].startswith("Roughly 2,500 U.S. troops are stationed in Iraq. [1]")
+        assert "<b>Sources</b>" in final.params["text"]
+    refused = [c for c in emulator.calls if c.method == "sendMessageDraft"]
+    assert [c.status for c in refused] == [400]  # refused once: not tried again for the second answer
+    warnings = [r for r in caplog.records if r.name.endswith("drafts") and r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "textdraft_peer_invalid" in warnings[0].getMessage().lower()
+
+
+def test_draft_network_error_falls_back_for_that_answer_only(bot, llm):
+    emulator = bot()
+    emulator.fail("sendMessageDraft", 500)
+    llm.script(cited(GOOD_SHORT, Reply(piece_delay_s=0.02), a=FIGURE))
+    emulator.send(QUESTION, user=89)
+    emulator.wait_for("editMessageText", lambda p: p["chat_id"] == 89 and "reply_markup" in p, timeout=30)
+    llm.script(cited(GOOD_SHORT, Reply(piece_delay_s=0.02), a=FIGURE))
+    emulator.send(QUESTION, user=90)
+    emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 90 and "reply_markup" in p, timeout=30)
+    assert [c.method for c in _shown(emulator, 90)] == ["sendMessage"]  # drafts worked again
+    assert {d["chat_id"] for d in emulator.drafts} == {90}
 
 
 @pytest.mark.parametrize(
@@ -133,11 +190,11 @@ def test_llm_failure_sends_the_extractive_answer(bot, llm, qa, reply):
 def test_stream_that_stalls_after_a_verified_sentence_ends_as_the_extractive_answer(bot, llm):
     emulator = bot()
     llm.script(cited(STREAMED, Reply(stall_after=14), a=FIGURE, b="future role"))
-    emulator.send(QUESTION, user=83)
+    emulator.send(MENTION + QUESTION, user=83, chat=GROUP - 3)
     [final] = emulator.wait_for(
-        "editMessageText", lambda p: p["chat_id"] == 83 and "parse_mode" in p, timeout=30
+        "editMessageText", lambda p: p["chat_id"] == GROUP - 3 and "parse_mode" in p, timeout=30
     )
-    partial = _shown(emulator, 83)[0]
+    partial = _shown(emulator, GROUP - 3)[0]
     assert partial.params["text"] == "Roughly 2,500 U.S. troops are stationed in Iraq. [1] …"
     assert final.params["text"].startswith("Presently, there are roughly 2,500 U.S. troops")
     assert final.at - partial.at >= 0.95
@@ -152,12 +209,11 @@ def test_unanswerable_question_is_refused_without_asking_the_llm(bot, llm):
 
 def test_final_edit_rejected_as_html_is_made_as_plain_text(bot, llm, qa):
     emulator = bot()
-    qa.conversations.forget("85")
     emulator.fail("editMessageText", 400, when=lambda p: p.get("parse_mode") == "HTML")
     llm.script(cited(GOOD_SHORT, Reply(piece_delay_s=0.02), a=FIGURE))
-    emulator.send(QUESTION, user=85)
+    emulator.send(MENTION + QUESTION, user=85, chat=GROUP - 5)
     [final] = emulator.wait_for(
-        "editMessageText", lambda p: p["chat_id"] == 85 and "Sources" in p["text"], timeout=30
+        "editMessageText", lambda p: p["chat_id"] == GROUP - 5 and "Sources" in p["text"], timeout=30
     )
     assert "parse_mode" not in final.params and "Sources\n[1]" in final.params["text"]
     assert final.params["text"].startswith("Roughly 2,500 U.S. troops are stationed in Iraq. [1]")

@@ -50,7 +50,7 @@ def test_webhook_mode_registers_the_secret_and_answers_only_authentic_updates(em
     with bot_thread(app, lambda: serve(app, settings, stop_signals=None)):
         [hook] = emulator.wait_for("setWebhook")
         assert hook.params["url"] == url and hook.params["secret_token"] == SECRET
-        assert hook.params["allowed_updates"] == ["message", "callback_query"]
+        assert hook.params["allowed_updates"] == ["message", "callback_query", "inline_query"]
         forged = {"update_id": 1, "message": emulator.message("/start", user=81)}
         assert _post(url, forged, None) == 403
         assert _post(url, forged, "wrong") == 403

@@ -1,4 +1,4 @@
-"""Who may use the bot: admins, the optional allowlists and a per-user rate limit (no telegram here)."""
+"""Who may use the bot: admins, allowlists, a per-user rate limit, the inline debounce (no telegram)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,17 @@ class Access:
     def from_settings(cls, settings: Settings) -> Access:
         return cls(settings.admin_user_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
 
+    @property
+    def restricted(self) -> bool:
+        """Whether an allowlist is set (so what one user is shown may not be shown to another)."""
+        return bool(self.users or self.chats)
+
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admins
 
     def is_allowed(self, user_id: int | None, chat_id: int | None) -> bool:
         """Admins always; else anyone when no allowlist is set; else a listed user or a listed chat."""
-        if self.is_admin(user_id) or not (self.users or self.chats):
+        if self.is_admin(user_id) or not self.restricted:
             return True
         return (user_id is not None and user_id in self.users) or (
             chat_id is not None and chat_id in self.chats
@@ -72,3 +77,21 @@ class RateLimiter:
         if not seen or len(seen) < self.per_minute:
             return 0.0
         return max(0.0, 60.0 - (self._clock() - seen[0]))
+
+
+class Debounce:
+    """The newest inline query of each user, so that one typed on is dropped for the next keystroke's."""
+
+    def __init__(self) -> None:
+        self._latest: dict[int, str] = {}
+
+    def arrived(self, user_id: int, query_id: str) -> None:
+        """`user_id` typed on: their earlier queries are stale from now on."""
+        self._latest[user_id] = query_id
+
+    def settled(self, user_id: int, query_id: str) -> bool:
+        """True when no newer query of `user_id` arrived since `query_id` (and forget it then)."""
+        if self._latest.get(user_id) != query_id:
+            return False
+        del self._latest[user_id]
+        return True

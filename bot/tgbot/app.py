@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -20,13 +20,16 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from newsqa.bot.tgbot import handlers
+from newsqa.bot.tgbot import handlers, inline
 from newsqa.bot.tgbot.access import Access, RateLimiter
+from newsqa.bot.tgbot.commands import COMMANDS, menu
+from newsqa.bot.tgbot.deeplink import DeepLinks
 from newsqa.bot.tgbot.feedback import FeedbackLog
 from newsqa.bot.tgbot.logs import configure_logging
 from newsqa.index.config import Settings
@@ -35,20 +38,11 @@ from newsqa.index.service import QA
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 RETRY_FIRST_S, RETRY_MAX_S = 1.0, 60.0  # waits between attempts to reach Telegram: doubling, bounded
-PUBLIC_COMMANDS = [
-    BotCommand("ask", "Ask a question about the news"),
-    BotCommand("new", "Start a new conversation (forget the previous questions)"),
-    BotCommand("sources", "The articles I have indexed"),
-    BotCommand("help", "How to ask"),
-    BotCommand("start", "Greeting and an example question"),
-]
-ADMIN_COMMANDS = PUBLIC_COMMANDS + [
-    BotCommand("reindex", "Re-read the articles (admins)"),
-    BotCommand("stats", "Index statistics (admins)"),
-]
+PUBLIC_COMMANDS = menu(admin=False)
+ADMIN_COMMANDS = menu(admin=True)
 
 
 class AnswersFirstRateLimiter(AIORateLimiter):  # type: ignore[type-arg]
@@ -100,11 +94,13 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
     """The configured application; the service is created in post_init unless `qa` is given (and kept)."""
     settings.require_bot()
     assert settings.telegram_bot_token is not None
+    token = settings.telegram_bot_token
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         application.bot_data["state"] = handlers.BotState(
             qa=qa or QA(settings), settings=settings, access=Access.from_settings(settings),
-            limiter=RateLimiter(settings.rate_limit_per_minute), feedback=FeedbackLog(settings.feedback_log))
+            limiter=RateLimiter(settings.rate_limit_per_minute), feedback=FeedbackLog(settings.feedback_log),
+            links=DeepLinks(token))
         await asyncio.to_thread(_warm_up, application.bot_data["state"].qa)
         await _register_commands(application, settings)
         log.info("newsqa bot @%s ready", application.bot.username)
@@ -146,11 +142,9 @@ def _file_url(base_url: str) -> str:
 
 def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
-    for name, callback in [("start", handlers.start), ("help", handlers.help_command),
-                           ("ask", handlers.ask_command), ("new", handlers.new_conversation),
-                           ("sources", handlers.sources),
-                           ("reindex", handlers.reindex), ("stats", handlers.stats)]:
-        application.add_handler(CommandHandler(name, callback))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, command.callback))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_handler(MessageHandler(handlers.QUESTION, handlers.question))
     application.add_handler(MessageHandler(handlers.NOT_TEXT, handlers.not_text))
     unknown = filters.COMMAND & filters.ChatType.PRIVATE

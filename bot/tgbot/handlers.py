@@ -13,11 +13,13 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from newsqa.bot.tgbot import render
-from newsqa.bot.tgbot.access import Access, RateLimiter
+from newsqa.bot.tgbot.access import Access, Debounce, RateLimiter
+from newsqa.bot.tgbot.deeplink import DeepLinks, PayloadError
+from newsqa.bot.tgbot.drafts import Drafts, streamed_reply
 from newsqa.bot.tgbot.feedback import FeedbackLog, PendingAnswers, parse_vote, record_for, vote_data
 from newsqa.bot.tgbot.messaging import reply_html, typing
 from newsqa.bot.tgbot.reindexing import ReindexJob
-from newsqa.bot.tgbot.streaming import StreamedReply, stream_answer
+from newsqa.bot.tgbot.streaming import stream_answer
 from newsqa.bot.tgbot.threads import Threads, own_key
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
@@ -43,9 +45,12 @@ class BotState:
     access: Access
     limiter: RateLimiter
     feedback: FeedbackLog
+    links: DeepLinks
     pending: PendingAnswers = field(default_factory=PendingAnswers)
     reindex: ReindexJob = field(default_factory=ReindexJob)
     threads: Threads = field(default_factory=Threads)
+    drafts: Drafts = field(default_factory=Drafts)
+    debounce: Debounce = field(default_factory=Debounce)
 
 
 def state(context: ContextTypes.DEFAULT_TYPE) -> BotState:
@@ -67,9 +72,17 @@ class _AddressedToBot(filters.MessageFilter):
         return False
 
 
+class _ViaThisBot(filters.MessageFilter):
+    """A message a user sent through this bot's inline mode: already an answer, not a question."""
+
+    def filter(self, message: Message) -> bool:
+        return message.via_bot is not None and message.via_bot.id == message.get_bot().id
+
+
 ADDRESSED = _AddressedToBot()
 QUESTION = (
-    filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & (filters.ChatType.PRIVATE | ADDRESSED)
+    filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & ~_ViaThisBot()
+    & (filters.ChatType.PRIVATE | ADDRESSED)
 )
 NOT_TEXT = (
     filters.UpdateType.MESSAGE
@@ -113,13 +126,25 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer("Sorry, this bot is private.")
+    elif update.inline_query:  # no results, and none cached for anyone else
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
     elif update.effective_message and _SPOKEN_TO.check_update(update):
         await update.effective_message.reply_text("Sorry, this bot is private; ask its owner for access.")
     raise ApplicationHandlerStop
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet and suggest an example question."""
+    """Greet and suggest an example question; `/start <payload>` (an inline deep link) answers it."""
+    payload = _after_command(_message(update).text).strip()
+    if payload:
+        try:
+            asked = state(context).links.question(payload)
+        except PayloadError as exc:
+            log.info("refused a start payload of %d characters: %s", len(payload), exc)
+            await _message(update).reply_text(f"{exc} Just send me your question.")
+            return
+        await answer(update, context, asked)
+        return
     user = update.effective_user
     await reply_html(_message(update), [render.render_start(user.first_name if user else None)])
 
@@ -154,9 +179,9 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
                 f"You're asking faster than I can read. Please wait {wait} s and try again."
             )
         return
-    reply = StreamedReply(message)  # an LLM answer is shown while it is written
+    reply = streamed_reply(message, st.drafts)  # an LLM answer is shown while it is written
     conversation = st.threads.key_for(message, user_id)
-    async with typing(context.bot, message.chat_id):
+    async with typing(message):
         result = await stream_answer(reply, st.qa.ask_stream(text, chat_id=conversation))
     keyboard = vote_keyboard(st.pending.add(result))
     st.threads.add(conversation, await reply.finish(render.render_answer(result), keyboard))

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
@@ -88,13 +88,20 @@ async def edit_status(message: Message, text: str) -> None:
         log.warning("could not edit message %s: %s", message.message_id, exc)
 
 
+def topic_of(message: Message) -> int | None:
+    """The forum topic `message` was sent in (None outside topics): where replies to it belong."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
 @contextlib.asynccontextmanager
-async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" in the chat until the block ends."""
+async def typing(message: Message) -> AsyncIterator[None]:
+    """Show "typing…" where `message` was sent (its chat, and its forum topic) until the block ends."""
+    bot, chat_id, topic = message.get_bot(), message.chat_id, topic_of(message)
+
     async def keep_typing() -> None:
         while True:
             try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=topic)
             except TelegramError as exc:  # cosmetic: never let it cost the answer
                 log.debug("send_chat_action failed: %s", exc)
             await asyncio.sleep(TYPING_EVERY_S)

@@ -3,7 +3,8 @@
 `QA.ask_stream` runs in a worker thread and yields the verified text so far, then the final
 `Answer`. The first text is sent as a reply; later ones edit that message, no more than once per
 EDIT_EVERY_S (Telegram's flood limits); the final edit shows the rendered answer with its sources.
-Without an LLM the stream is just the `Answer`, and it is sent as an ordinary reply.
+Without an LLM the stream is just the `Answer`, and it is sent as an ordinary reply. In private chats
+`drafts.DraftReply` shows the partial texts as a native draft instead of editing a message.
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ class StreamedReply:
             return
         self._shown = text
         self._last_at = asyncio.get_running_loop().time()
+        await self._show(text)
+
+    async def _show(self, text: str) -> None:
+        """Show the partial `text`: the first time as a reply, then by editing that reply."""
         try:
             if self.message is None:
                 quote = self.question.chat.type != ChatType.PRIVATE
