@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "results" / "chooser"
 INDEX = ROOT / "bench" / "results" / "cache" / "squad"
+# BBC News indexed as bench/perf.py does (corpus copy00/<topic>/<n>.txt); built on first use.
+BBC_CACHE = ROOT / "bench" / "results" / "cache" / "bbc"
+BBC_QUESTIONS = ROOT / "bench" / "sets" / "bbc-train.jsonl"
 SEED = 13
 PRECISION = 0.9
 L2 = 1.0
@@ -84,6 +87,60 @@ def collect() -> list[dict]:
         if n % 50 == 0:
             print(f"{n}/{len(asked)} questions", file=sys.stderr, flush=True)
     return rows
+
+
+def collect_bbc() -> list[dict]:
+    """Feature rows of the informally typed questions we wrote over BBC News (bench/sets/bbc-train.jsonl):
+    answerable ones as is and with their article missing, look-alikes as is (nothing answers them)."""
+    import shutil
+
+    from newsqa.index.answering import learned
+    from newsqa.index.answering.reader import Reader
+    from newsqa.index.config import Settings
+    from newsqa.index.retrieval.registry import make_embedder
+    from newsqa.index.service import QA
+
+    corpus = BBC_CACHE / "corpus" / "copy00"
+    if not corpus.is_dir():
+        shutil.copytree(SHARED / "data" / "bbc-news", corpus)
+    settings = Settings(corpus_dir=BBC_CACHE / "corpus", index_dir=BBC_CACHE / "index", answerer="rules")
+    qa = QA(settings, embedder=make_embedder("minilm-int8"))
+    if not qa.has_index():
+        qa.reindex()
+    reader = Reader()
+    rows = []
+    asked = [json.loads(line) for line in BBC_QUESTIONS.read_text().splitlines() if line.strip()]
+    for n, item in enumerate(asked, 1):
+        info, passages, snapshot = qa.passages(item["q"])
+        source = f"copy00/{item['source']}"
+        answerable = bool(item.get("answers"))
+        for missing in (False, True) if answerable else (True,):
+            shown = [p for p in passages if not (missing and answerable and p.chunk.source == source)]
+            scored = learned.score(info, shown, reader, snapshot.article_text, snapshot.lexical)
+            rows.append(
+                {
+                    "title": f"bbc/{item['source']}",
+                    "q": item["q"],
+                    "missing": missing,
+                    "entities": len(info.entities),
+                    "features": [list(s.features) for s in scored],
+                    "holds": [
+                        _holds(item, s.passage.chunk.text, s.passage.chunk.source == source) and not missing
+                        for s in scored
+                    ],
+                }
+            )
+        if n % 50 == 0:
+            print(f"BBC {n}/{len(asked)} questions", file=sys.stderr, flush=True)
+    return rows
+
+
+def _holds(item: dict, text: str, from_source: bool) -> bool:
+    """A passage holds the answer: an accepted answer, in its own article or beside the evidence."""
+    text = text.lower()
+    answers = [a.lower() for a in item.get("answers", [])]
+    evidence = [e.lower() for e in item.get("evidence", [])]
+    return any(a in text for a in answers) and (from_source or any(e in text for e in evidence))
 
 
 def fit(x: np.ndarray, y: np.ndarray) -> dict:
@@ -213,21 +270,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--install", action="store_true", help="write index/answering/model/chooser.json")
     parser.add_argument("--refresh", action="store_true", help="recollect the feature rows")
+    parser.add_argument("--no-bbc", action="store_true", help="fit on the SQuAD validation articles only")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     cached = OUT / "rows.json"
     if args.refresh or not cached.is_file():
         cached.write_text(json.dumps(collect()))
     rows = json.loads(cached.read_text())
+    if not args.no_bbc:
+        cached_bbc = OUT / "rows-bbc.json"
+        if args.refresh or not cached_bbc.is_file():
+            cached_bbc.write_text(json.dumps(collect_bbc()))
+        rows += json.loads(cached_bbc.read_text())
     titles = sorted({r["title"] for r in rows})
+    squad_titles = [t for t in titles if not t.startswith("bbc/")]
+    bbc_titles = [t for t in titles if t.startswith("bbc/")]
     rng = np.random.default_rng(SEED)
-    rng.shuffle(titles)
-    folds = [set(titles[::2]), set(titles[1::2])]
+    rng.shuffle(squad_titles)
+    rng.shuffle(bbc_titles)
+    folds = [set(squad_titles[::2] + bbc_titles[::2]), set(squad_titles[1::2] + bbc_titles[1::2])]
     report: dict = {"cross_validated": {}}
     for held in folds:
         model = fit_all([r for r in rows if r["title"] not in held])
-        measured = figures([r for r in rows if r["title"] in held], model)
-        report["cross_validated"][f"held out {sorted(held)}"] = measured
+        squad_held = sorted(t for t in held if not t.startswith("bbc/"))
+        name = f"held out {squad_held} and {len(held) - len(squad_held)} BBC articles"
+        report["cross_validated"][name] = {
+            "all": figures([r for r in rows if r["title"] in held], model),
+            "squad": figures(
+                [r for r in rows if r["title"] in held and not r["title"].startswith("bbc/")], model
+            ),
+            "bbc": figures([r for r in rows if r["title"] in held and r["title"].startswith("bbc/")], model),
+        }
     model = fit_all(rows)
     report["fitted_on_all"] = figures(rows, model)
     report["model"] = model
@@ -236,7 +309,8 @@ def main() -> int:
     if args.install:
         target = ROOT / "index" / "answering" / "model" / "chooser.json"
         meta = {
-            "fitted_on": sorted(titles),
+            "fitted_on": squad_titles and sorted(squad_titles),
+            "fitted_on_bbc_questions": str(BBC_QUESTIONS.relative_to(ROOT)) if bbc_titles else None,
             "passage_features": PASSAGE_FEATURES,
             "answer_features": ANSWER_FEATURES,
             "precision_target": PRECISION,
