@@ -160,7 +160,7 @@ class NewsSite:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 site.requests.append(Request(self.path, {k.lower(): v for k, v in self.headers.items()}))
-                page = site.pages.get(self.path)
+                page = site.pages.get(self.path.split("?", 1)[0])
                 if page is None:
                     self._send(404, b"no such page", {"Content-Type": "text/plain"})
                     return

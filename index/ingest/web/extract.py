@@ -45,9 +45,8 @@ def extract(html: str, url: str) -> Extracted:
         include_images=False,
         favor_precision=True,
         deduplicate=False,
-        as_dict=True,
     )
-    document = document if isinstance(document, dict) else None
+    document = None if document is None else (document if isinstance(document, dict) else document.as_dict())
     text = "" if document is None else (document.get("text") or "")
     paragraphs = [p for p in (" ".join(line.split()) for line in text.split("\n")) if p]
     title = _clean(document.get("title")) if document is not None else None

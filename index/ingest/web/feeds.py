@@ -61,8 +61,9 @@ def _entry(item: dict) -> Entry | None:  # type: ignore[type-arg]
         id=stable,
         link=link,
         title=title,
-        published=_day(item.get("published_parsed")),
-        updated=_day(item.get("updated_parsed")),
+        # dict.get: feedparser's own get() answers a missing date with the other one, and warns
+        published=_day(dict.get(item, "published_parsed")),
+        updated=_day(dict.get(item, "updated_parsed")),
     )
 
 
