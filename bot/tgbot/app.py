@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from newsqa.bot.tgbot import handlers
+from newsqa.bot.tgbot import feeds, handlers
 from newsqa.bot.tgbot.access import Access, RateLimiter
 from newsqa.bot.tgbot.feedback import FeedbackLog
 from newsqa.bot.tgbot.logs import configure_logging
@@ -48,6 +48,7 @@ PUBLIC_COMMANDS = [
 ADMIN_COMMANDS = PUBLIC_COMMANDS + [
     BotCommand("reindex", "Re-read the articles (admins)"),
     BotCommand("stats", "Index statistics (admins)"),
+    *feeds.COMMANDS,
 ]
 
 
@@ -127,6 +128,7 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
         .build()
     )
     _add_handlers(application)
+    feeds.schedule(application, settings)
     return application
 
 
@@ -151,6 +153,7 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
                            ("sources", handlers.sources),
                            ("reindex", handlers.reindex), ("stats", handlers.stats)]:
         application.add_handler(CommandHandler(name, callback))
+    feeds.add_handlers(application)
     application.add_handler(MessageHandler(handlers.QUESTION, handlers.question))
     application.add_handler(MessageHandler(handlers.NOT_TEXT, handlers.not_text))
     unknown = filters.COMMAND & filters.ChatType.PRIVATE
