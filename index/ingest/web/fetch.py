@@ -96,6 +96,8 @@ class Fetcher:
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
+            # a connection per request: hosts are visited seconds apart, and none is left open
+            limits=httpx.Limits(max_keepalive_connections=0),
             trust_env=False,  # no proxy from the environment: the address checks would be moot
             headers={"User-Agent": settings.fetch_user_agent, "Accept-Encoding": "gzip, deflate"},
         )
