@@ -57,8 +57,9 @@ def seed_articles(folder: Path) -> list[tuple[str, list[str]]]:
 
 def site_page(title: str, paragraphs: list[str], *, site: str = "Harbour Herald", url: str = "",
               published: str | None = "2025-03-12", author: str | None = "Sam Okoro",
-              charset: str = "utf-8") -> str:
-    """A full article page with heavy chrome around `paragraphs`."""
+              charset: str = "utf-8", semantic: bool = True) -> str:
+    """A full article page with heavy chrome around `paragraphs`; `semantic=False` builds it from
+    <div>s only (no <article>, <nav>, <aside>, <footer>), as many older sites are."""
     e = html.escape
     meta = [f'<meta charset="{charset}">', f"<title>{e(title)} | {e(site)}</title>",
             f'<meta property="og:site_name" content="{e(site)}">',
@@ -72,7 +73,7 @@ def site_page(title: str, paragraphs: list[str], *, site: str = "Harbour Herald"
     nav = "".join(f'<li><a href="/{n.lower()}">{n}</a></li>' for n in NAV)
     body = "".join(f"<p>{e(p)}</p>" for p in paragraphs)
     c = CHROME
-    return f"""<!DOCTYPE html>
+    page = f"""<!DOCTYPE html>
 <html lang="en"><head>{''.join(meta)}
 <script>window.dataLayer = window.dataLayer || []; function gtag(){{dataLayer.push(arguments);}}</script>
 <style>.cookie{{position:fixed}}</style></head>
@@ -109,3 +110,8 @@ def site_page(title: str, paragraphs: list[str], *, site: str = "Harbour Herald"
 <footer class="site-footer"><a href="/terms">{c[18]}</a> · <a href="/privacy">{c[19]}</a>
 <p>© 2025 {e(site)}. {c[20]}.</p></footer>
 </body></html>"""
+    if semantic:
+        return page
+    for tag in ("article", "nav", "aside", "footer", "header", "main", "section"):
+        page = page.replace(f"<{tag} ", "<div ").replace(f"<{tag}>", "<div>").replace(f"</{tag}>", "</div>")
+    return page
