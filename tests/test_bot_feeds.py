@@ -160,3 +160,10 @@ def test_non_admins_cannot_add_follow_or_refresh(emulator: BotApiEmulator, run_b
     assert ask(emulator, 41, f"/feeds add {url}") == "Sorry, /feeds is only for the bot's admins."
     assert ask(emulator, 41, "/refresh") == "Sorry, /refresh is only for the bot's admins."
     assert news_site.requests == [] and not (qa.settings.corpus_dir / "web").exists()
+
+
+def test_admins_see_add_feeds_and_refresh_in_their_command_menu(emulator: BotApiEmulator, run_bot):
+    run_bot(feed_refresh_minutes=0)
+    public, admin = emulator.wait_for("setMyCommands", count=2)
+    assert not {"add", "feeds", "refresh"} & {c["command"] for c in public.params["commands"]}
+    assert {"add", "feeds", "refresh", "reindex"} <= {c["command"] for c in admin.params["commands"]}
