@@ -145,3 +145,35 @@ def test_cli_feeds_add_list_refresh_remove(workdir, news_site):
     )
     sources = json.loads(cli(workdir, "sources", "--json").stdout)
     assert len([s for s in sources if s["source"].startswith("web/")]) == 2  # unfollowing keeps them
+
+
+@pytest.mark.server
+@pytest.mark.timeout(180)
+def test_replicas_sharing_a_chroma_server_do_not_refresh_while_one_holds_the_lease(
+    chroma_server, tmp_path, corpus, embedder, news_site
+):
+    from newsqa.index.config import Settings
+    from newsqa.index.service import QA
+    from newsqa.index.store.chroma import ChromaStore
+    from newsqa.index.store.lease import ReindexLease
+
+    settings = Settings(
+        corpus_dir=corpus,
+        index_dir=tmp_path / "unused",
+        chroma_database="webreplicas",
+        feed_refresh_minutes=60,
+        **chroma_server.settings,
+        **WEB,
+    )
+    replica = QA(settings, embedder=embedder)
+    replica.follow_feed(news_site.url("/feeds/atom.xml"))
+    requests = len(news_site.requests)
+    held = ReindexLease.take(ChromaStore(settings))  # another replica is refreshing (or reindexing)
+    with pytest.raises(ReindexBusyError, match="another process .* is reindexing"):
+        replica.refresh_feeds(scheduled=True)
+    assert len(news_site.requests) == requests
+    held.release()
+    done = replica.refresh_feeds(scheduled=True)
+    assert [p.status for p in done.pages] == ["added", "added"]
+    assert len([s for s in replica.sources() if s["source"].startswith("web/")]) == 2
+    replica.close()
