@@ -4,6 +4,7 @@ service and index, and a news site on 127.0.0.1 (tests/web_server.py)."""
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -167,3 +168,27 @@ def test_admins_see_add_feeds_and_refresh_in_their_command_menu(emulator: BotApi
     public, admin = emulator.wait_for("setMyCommands", count=2)
     assert not {"add", "feeds", "refresh"} & {c["command"] for c in public.params["commands"]}
     assert {"add", "feeds", "refresh", "reindex"} <= {c["command"] for c in admin.params["commands"]}
+
+
+def test_questions_are_answered_while_a_refresh_is_fetching(
+    emulator: BotApiEmulator, run_bot, news_site: NewsSite
+):
+    run_bot(feed_refresh_minutes=0)
+    gate = threading.Event()
+    news_site.pages["/news/ferry.html"] = ferry_page(news_site, "4.20")
+    news_site.pages["/news/ferry.html"].gate = gate
+    news_site.pages["/feeds/rss.xml"].body = lambda: news_site.rss(["/news/ferry.html"])
+    assert ask(emulator, ADMIN, f"/feeds add {news_site.url('/feeds/rss.xml')}").startswith("Following")
+    try:
+        emulator.send("/refresh", user=ADMIN)
+        until(lambda: news_site.hits("/news/ferry.html"))  # the refresh is waiting for the page
+        assert (
+            ask(emulator, ADMIN, "/refresh") == "A reindex or refresh is already running; I'll update its "
+            "message when it's done."
+        )
+        assert "2,500" in ask(emulator, 42, "How many US troops are in Iraq?")
+    finally:
+        gate.set()
+    [done] = emulator.wait_for("editMessageText", lambda p: "Reindex done" in p["text"], timeout=60)
+    assert "1 added" in done.params["text"]
+    assert "4.20 pounds" in ask(emulator, 42, QUESTION)

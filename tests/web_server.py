@@ -33,6 +33,7 @@ class Page:
     delay_s: float = 0.0
     stream_bytes: int = 0  # instead of body: this many bytes, sent in chunks without a Content-Length
     validators: bool = True
+    gate: threading.Event | None = None  # the response waits until a test sets it (at most 30 s)
 
 
 @dataclass
@@ -166,6 +167,8 @@ class NewsSite:
                     return
                 if page.delay_s:
                     time.sleep(page.delay_s)
+                if page.gate is not None:
+                    page.gate.wait(30)
                 if page.stream_bytes:
                     self._stream(page)
                     return
