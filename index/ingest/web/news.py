@@ -35,6 +35,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 PAGE_ACCEPT = "text/html, application/xhtml+xml"
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml, text/xml"
 SNIFF_BYTES = 4096
+MAX_ENTRIES = 100  # per feed and refresh, as the feed lists them (newest first, as feeds do)
 
 
 class News:
@@ -183,7 +184,7 @@ class News:
                 feeds.append(result)
                 work += [
                     (followed.url, e)
-                    for e in entries
+                    for e in entries[:MAX_ENTRIES]
                     if not too_old(e.published or e.updated, self.settings.keep_days, today)
                 ]
             seen: set[str] = set()
