@@ -245,3 +245,18 @@ def test_feeds_setting_seeds_the_list_until_it_is_written(news, tmp_path):
     assert [f.url for f in fetcher.feeds()] == ["https://a.example/rss", "https://b.example/atom"]
     assert fetcher.unfollow("https://a.example/rss") and not fetcher.unfollow("https://a.example/rss")
     assert [f.url for f in fetcher.feeds()] == ["https://b.example/atom"]
+
+
+def test_feed_settings_are_read_from_the_environment_and_bad_ones_named(monkeypatch):
+    from newsqa.index.errors import ConfigError
+
+    monkeypatch.setenv("FEEDS", "https://a.example/rss, https://b.example/atom")
+    monkeypatch.setenv("KEEP_DAYS", "30")
+    loaded = Settings.load(env_file=None)
+    assert loaded.feeds == ("https://a.example/rss", "https://b.example/atom") and loaded.keep_days == 30
+    monkeypatch.setenv("FEEDS", "ftp://a.example/rss")
+    monkeypatch.setenv("FETCH_MAX_REDIRECTS", "50")
+    with pytest.raises(ConfigError) as caught:
+        Settings.load(env_file=None)
+    assert "FEEDS: expected http(s) URLs separated by commas, got 'ftp://a.example/rss'" in str(caught.value)
+    assert "FETCH_MAX_REDIRECTS must be between 0 and 20, got 50" in str(caught.value)
