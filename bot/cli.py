@@ -1,4 +1,4 @@
-"""The `newsqa` command line: index, ask, chat, eval, sources, serve."""
+"""The `newsqa` command line: index, ask, chat, eval, sources, serve, add, feeds."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from newsqa.bot.common import (
 )
 from newsqa.bot.evalcmd import eval_command
 from newsqa.bot.output import print_answer, print_summary, progress_printer
+from newsqa.bot.webcmd import add, feeds
 from newsqa.index.errors import NewsqaError, QuestionError
 from newsqa.index.text.shorten import shorten
 from newsqa.index.types import Answer, When
@@ -34,7 +35,8 @@ CHAT = "cli"  # `newsqa chat` is one conversation (until /new)
 def main() -> None:
     """newsqa: answers questions about a collection of news articles, quoting and citing them.
 
-    Put articles (.txt, .md, .html) in corpus/, run `newsqa index`, then `newsqa ask "…"`.
+    Put articles (.txt, .md, .html) in corpus/, run `newsqa index`, then `newsqa ask "…"`; or fetch
+    them: `newsqa add URL`, `newsqa feeds add URL` then `newsqa feeds refresh`.
     Settings come from flags, the environment and .env (see .env.example).
     """
 
@@ -187,3 +189,5 @@ def serve(**options: Any) -> None:
 
 
 main.add_command(eval_command, name="eval")
+main.add_command(add)
+main.add_command(feeds)

@@ -78,7 +78,7 @@ def progress_printer() -> Callable[[Progress], None] | None:
             bar = bars[p.stage] = tqdm(
                 total=p.total,
                 desc=p.stage,
-                unit="chunk" if p.stage == "embedding" else "article",
+                unit={"embedding": "chunk", "fetching": "page"}.get(p.stage, "article"),
                 file=sys.stderr,
                 leave=False,
             )

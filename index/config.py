@@ -71,10 +71,17 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     "llm_timeout_s": (1, 600, "between 1 and 600 seconds"),
     "context_turns": (0, 20, "between 0 and 20"),
     "context_idle_s": (1, 7 * 24 * 3600, "between 1 and 604800 seconds"),
+    "feed_refresh_minutes": (0, 7 * 24 * 60, "between 0 (off) and 10080 minutes"),
+    "keep_days": (0, math.inf, "0 (keep everything) or more days"),
+    "fetch_timeout_s": (1, 300, "between 1 and 300 seconds"),
+    "fetch_max_bytes": (10_000, 1_000_000_000, "between 10000 and 1000000000 bytes"),
+    "fetch_max_redirects": (0, 20, "between 0 and 20"),
+    "fetch_delay_s": (0, 60, "between 0 and 60 seconds"),
 }
 
 
 Ids = Annotated[frozenset[int], NoDecode]  # "1,2 3;4", parsed by Settings._ids rather than as JSON
+Urls = Annotated[tuple[str, ...], NoDecode]  # "https://a/feed, https://b/rss", parsed by Settings._urls
 
 
 class Settings(BaseSettings):
@@ -121,6 +128,16 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(default=None, repr=False)
     llm_model: str | None = Field(default=None, validate_default=True)
     llm_timeout_s: float = 60.0
+    # Following the news (ingest/web): feeds, the scheduled refresh, retention and the fetcher's limits.
+    feeds: Urls = ()  # seeds the feed list (CORPUS_DIR/web/feeds.json) when there is none yet
+    feed_refresh_minutes: float = 60.0  # `newsqa serve` refreshes the feeds this often; 0: never
+    keep_days: int = 0  # a refresh deletes fetched articles older than this; 0: keep them all
+    allow_private_urls: bool = False  # fetch loopback, private and link-local addresses too
+    fetch_timeout_s: float = 20.0
+    fetch_max_bytes: int = 5_000_000
+    fetch_max_redirects: int = 5
+    fetch_delay_s: float = 1.0  # between two requests to one host
+    fetch_user_agent: str = "newsqa/0.1 (news question-answering bot; set FETCH_USER_AGENT to add a contact)"
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -169,6 +186,17 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"expected numeric Telegram ids separated by commas, got {part!r}") from None
         return frozenset(ids)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _urls(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        urls = [part for part in raw.replace(",", " ").split() if part]
+        bad = [u for u in urls if not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            raise ValueError(f"expected http(s) URLs separated by commas, got {bad[0]!r}")
+        return tuple(urls)
 
     @field_validator(*_RANGES)
     @classmethod

@@ -12,6 +12,10 @@
     ├── IndexChangedError    another process deleted, replaced or locked the index this one had open
     ├── StoreUnavailableError the Chroma server cannot be reached
     ├── LLMError             the optional LLM server failed (answers fall back to extractive)
+    ├── WebError             a URL or feed could not be used (ingest/web); names the URL and why
+    │   ├── FetchError           fetching it failed or was refused (timeouts, limits, addresses)
+    │   ├── ExtractError         the page holds no article text
+    │   └── FeedError            the document is no RSS or Atom feed, or its XML is broken
     └── ReindexError         a reindex failed; the previous index keeps serving
         └── ReindexBusyError another reindex is already running
 
@@ -85,3 +89,24 @@ class ReindexError(NewsqaError):
 
 class ReindexBusyError(ReindexError):
     """Another reindex is already running."""
+
+
+class WebError(NewsqaError):
+    """A URL or feed could not be used; `url` and `reason` say which and why."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}", url=url, reason=reason)
+        self.url = url
+        self.reason = reason
+
+
+class FetchError(WebError):
+    """Fetching a URL failed, or the fetcher's rules refused it."""
+
+
+class ExtractError(WebError):
+    """A fetched page holds no article text."""
+
+
+class FeedError(WebError):
+    """A fetched document is no RSS or Atom feed, or its XML is broken."""

@@ -92,6 +92,7 @@ class QA:
 
             self.reader = Reader()
         self.last_reindex: ReindexSummary | None = None
+        self._news: Any = None
 
     # -- wiring ------------------------------------------------------------------------------
 
@@ -379,22 +380,78 @@ class QA:
         self, *, rebuild: bool = False, progress: Callable[[Progress], None] | None = None
     ) -> ReindexSummary:
         """Bring the index in line with the corpus; questions keep being answered meanwhile."""
+        with self._exclusive() as still_exclusive:
+            return self._reindex_held(still_exclusive, rebuild, progress)
+
+    def _exclusive(self) -> Any:
+        """The reindex lock (embedded) or lease (server), held across processes and replicas."""
+        store = lambda: self._live_store(create=True)  # noqa: E731 - opened only once the locks are held
+        return exclusive_reindex(self.settings, store, self._reindex_lock)
+
+    def _reindex_held(
+        self, still_exclusive: Any, rebuild: bool, progress: Callable[[Progress], None] | None
+    ) -> ReindexSummary:
         from newsqa.index.ingest.indexer import Budget, Indexer
 
-        store = lambda: self._live_store(create=True)  # noqa: E731 - opened only once the locks are held
-        with exclusive_reindex(self.settings, store, self._reindex_lock) as still_exclusive:
-            if rebuild:
-                self._set_aside_if_unreadable()
-            chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
-            budget = Budget(self.settings.max_article_chunks, self.settings.max_reindex_chunks)
-            indexer = Indexer(
-                store(), self.embedder, chunker, self.settings.corpus_dir, self.model_id, still_exclusive,
-                budget,
-            )
-            summary = indexer.run(rebuild=rebuild, progress=progress)
-            self.last_reindex = summary
-            self._checked_at = 0.0  # make the next ask() pick up the new generation
-            return summary
+        if rebuild:
+            self._set_aside_if_unreadable()
+        chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
+        budget = Budget(self.settings.max_article_chunks, self.settings.max_reindex_chunks)
+        indexer = Indexer(
+            self._live_store(create=True), self.embedder, chunker, self.settings.corpus_dir, self.model_id,
+            still_exclusive, budget,
+        )
+        summary = indexer.run(rebuild=rebuild, progress=progress)
+        self.last_reindex = summary
+        self._checked_at = 0.0  # make the next ask() pick up the new generation
+        return summary
+
+    # -- following the news (ingest/web): fetch into the corpus, then reindex, under one lock ---
+
+    @property
+    def news(self) -> Any:
+        """The `News` fetcher of articles and feeds (ingest/web/news.py), made on first use."""
+        if self._news is None:
+            with self._open_lock:
+                if self._news is None:
+                    from newsqa.index.ingest.web.news import News
+
+                    self._news = News(self.settings)
+        return self._news
+
+    def add_urls(self, urls: list[str], progress: Callable[[Progress], None] | None = None) -> Any:
+        """Fetch article pages into CORPUS_DIR/web/ and reindex: a `WebSummary` (failures included)."""
+        from newsqa.index.ingest.web.news import WebSummary
+
+        with self._exclusive() as still_exclusive:
+            pages = self.news.add(urls, progress)
+            return WebSummary(pages=pages, reindex=self._reindex_held(still_exclusive, False, progress))
+
+    def refresh_feeds(
+        self, progress: Callable[[Progress], None] | None = None, *, scheduled: bool = False
+    ) -> Any:
+        """Poll every feed, fetch new and changed entries, prune past KEEP_DAYS, reindex: a
+        `WebSummary`. `scheduled`: None instead when a refresh (here or on a replica sharing the
+        corpus) ran within half of FEED_REFRESH_MINUTES; ReindexBusyError while another runs."""
+        from dataclasses import replace as with_reindex
+
+        with self._exclusive() as still_exclusive:
+            if scheduled and not self.news.due(self.settings.feed_refresh_minutes):
+                return None
+            done = self.news.refresh(progress, today=self.settings.as_of)
+            return with_reindex(done, reindex=self._reindex_held(still_exclusive, False, progress))
+
+    def feeds(self) -> list[Any]:
+        """The followed feeds (`FollowedFeed`: url, title, added)."""
+        return list(self.news.feeds())
+
+    def follow_feed(self, url: str) -> Any:
+        """Follow a feed once it is fetched and read as one: (FollowedFeed, entries); WebError if not."""
+        return self.news.follow(url)
+
+    def unfollow_feed(self, url: str) -> bool:
+        """Stop following a feed (its articles stay); False when it was not in the list."""
+        return bool(self.news.unfollow(url))
 
     def _set_aside_if_unreadable(self) -> None:
         """Before a rebuild: an unreadable embedded index is renamed aside (never deleted), not fatal."""
@@ -449,3 +506,6 @@ class QA:
     def close(self) -> None:
         self._snapshot = None
         self._store = None
+        if self._news is not None:
+            self._news.close()
+            self._news = None

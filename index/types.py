@@ -183,6 +183,7 @@ class ReindexSummary:
 class Progress:
     """A reindex progress report: `done` of `total` units of `stage`."""
 
-    stage: Literal["chunking", "embedding"]  # articles chunked, then chunks embedded and written
+    # pages fetched (`newsqa add`, a feed refresh), articles chunked, then chunks embedded and written
+    stage: Literal["fetching", "chunking", "embedding"]
     done: int
     total: int

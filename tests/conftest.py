@@ -42,6 +42,10 @@ CITATION_KEYS = {
     "also_reported_by",
     "author",
 }
+# `newsqa add --json` and `newsqa feeds refresh --json`: the summary, each page and each feed in it.
+WEB_JSON_KEYS = {"pages", "feeds", "pruned", "reindex"}
+PAGE_KEYS = {"url", "status", "source", "canonical", "title", "published", "site", "words", "reason"}
+FEED_KEYS = {"url", "title", "entries", "not_modified", "reason", "ok"}
 _SETTING_VARS = {f.upper() for f in Settings.model_fields}
 _databases = itertools.count(1)
 _seeds: dict[tuple[str, str], object] = {}
@@ -197,6 +201,15 @@ def indexed_seed(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     shutil.copytree(SEED_CORPUS, base / "corpus")
     assert cli_in(base, "index").exit_code == 0
     return base
+
+
+@pytest.fixture
+def news_site() -> Iterator[object]:
+    """A news site on 127.0.0.1 (tests/web_server.py): feeds, pages in heavy chrome, bad pages."""
+    from .web_server import NewsSite
+
+    with NewsSite() as site:
+        yield site
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from newsqa.bot.tgbot import handlers, inline
+from newsqa.bot.tgbot import feeds, handlers, inline
 from newsqa.bot.tgbot.access import Access, RateLimiter
 from newsqa.bot.tgbot.commands import COMMANDS, menu
 from newsqa.bot.tgbot.deeplink import DeepLinks
@@ -123,6 +123,7 @@ def build_application(settings: Settings, *, qa: QA | None = None) -> Applicatio
         .build()
     )
     _add_handlers(application)
+    feeds.schedule(application, settings)
     return application
 
 

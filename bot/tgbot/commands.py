@@ -13,7 +13,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.ext import ContextTypes
 
-from newsqa.bot.tgbot import handlers
+from newsqa.bot.tgbot import feeds, handlers
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
@@ -36,6 +36,9 @@ COMMANDS = (
     Command("start", "Greeting and an example question", handlers.start),
     Command("reindex", "Re-read the articles (admins)", handlers.reindex, admin=True),
     Command("stats", "Index statistics (admins)", handlers.stats, admin=True),
+    Command("add", "Fetch and index article URLs (admins)", feeds.add, admin=True),
+    Command("feeds", "List, add or remove followed feeds (admins)", feeds.feeds, admin=True),
+    Command("refresh", "Fetch new entries of the feeds now (admins)", feeds.refresh, admin=True),
 )
 
 

@@ -1,4 +1,5 @@
-"""A reindex in the background that edits one status message as it goes (at most once a second)."""
+"""A reindex (or a fetch, then a reindex) in the background that edits one status message as it goes
+(at most once a second)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import html
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from telegram import Message
 from telegram.ext import Application
@@ -17,6 +20,7 @@ from newsqa.index.service import QA
 from newsqa.index.types import Progress
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ReindexJob:
@@ -31,27 +35,39 @@ class ReindexJob:
 
     def start(self, application: Application, update: object, qa: QA, status: Message, *,  # type: ignore[type-arg]
               rebuild: bool) -> None:
-        self._task = application.create_task(_run(qa, status, rebuild=rebuild), update, name="reindex")
+        self.run(application, update, status,
+                 lambda progress: qa.reindex(rebuild=rebuild, progress=progress), render_summary)
+
+    def run(self, application: Application, update: object, status: Message,  # type: ignore[type-arg]
+            work: Callable[[Callable[[Progress], None]], T], done_text: Callable[[T], str], *,
+            progress_text: Callable[[Progress | None], str] = render_progress, name: str = "reindex") -> None:
+        """Run `work(progress)` in a thread (a reindex, or a fetch then a reindex), editing `status`
+        with its progress and then with `done_text` of its result."""
+        task = edit_progress(status, work, done_text, progress_text)
+        self._task = application.create_task(task, update, name=name)
 
 
-async def _run(qa: QA, status: Message, *, rebuild: bool) -> None:
+async def edit_progress(status: Message, work: Callable[[Callable[[Progress], None]], T],
+                        done_text: Callable[[T], str],
+                        progress_text: Callable[[Progress | None], str] = render_progress) -> None:
+    """Edit `status` with `work`'s progress at most once a second, then with its outcome."""
     loop = asyncio.get_running_loop()
     latest: list[Progress] = []
 
     def on_progress(progress: Progress) -> None:  # called in the worker thread
         loop.call_soon_threadsafe(latest.append, progress)
 
-    worker = asyncio.ensure_future(asyncio.to_thread(qa.reindex, rebuild=rebuild, progress=on_progress))
-    shown, edited_at = render_progress(None), time.monotonic()
+    worker = asyncio.ensure_future(asyncio.to_thread(work, on_progress))
+    shown, edited_at = progress_text(None), time.monotonic()
     while not worker.done():
         await asyncio.wait([worker], timeout=EDIT_EVERY_S)
-        text = render_progress(latest[-1] if latest else None)
+        text = progress_text(latest[-1] if latest else None)
         del latest[:-1]
         if text != shown and not worker.done():
             await edit_status(status, text)
             shown, edited_at = text, time.monotonic()
     try:
-        text = render_summary(worker.result())
+        text = done_text(worker.result())
     except ReindexBusyError:
         text = "Another reindex (perhaps from the command line) is already running; try again later."
     except NewsqaError as exc:

@@ -205,7 +205,10 @@ HELP = (
     "/new — start a new conversation\n"
     "/sources — the articles I have indexed\n"
     "/reindex — re-read the articles (admins)\n"
-    "/stats — index statistics (admins)\n\n"
+    "/stats — index statistics (admins)\n"
+    "/add <i>URL</i> — fetch and index an article (admins)\n"
+    "/feeds, /feeds add|remove <i>URL</i> — the followed feeds (admins)\n"
+    "/refresh — fetch the feeds' new entries now (admins)\n\n"
     "Rate an answer with 👍 or 👎 to help improve me."
 )
 

@@ -43,8 +43,11 @@ class Undecodable(ValueError):
     """The bytes are not text this module can read; the message says why."""
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    """(text, the encoding used); Undecodable with the reason when the bytes are not text."""
+def decode(raw: bytes, declared: str | None = None) -> tuple[str, str]:
+    """(text, the encoding used); Undecodable with the reason when the bytes are not text.
+
+    `declared` is a charset named outside the bytes (an HTTP Content-Type header): it counts when
+    the bytes declare none themselves."""
     if not raw.strip():
         raise Undecodable("empty file")
     for bom, encoding in _BOMS:
@@ -62,7 +65,7 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         first_bad = f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
-    declared = declared_encoding(head)
+    declared = declared_encoding(head) or (None if declared is None else _codec(declared))
     if declared is not None:
         try:
             return raw.decode(declared), declared
@@ -76,7 +79,11 @@ def declared_encoding(head: bytes) -> str | None:
     match = _DECLARED.search(head)
     if match is None:
         return None
-    name = next(group for group in match.groups() if group).decode("ascii")
+    return _codec(next(group for group in match.groups() if group).decode("ascii"))
+
+
+def _codec(name: str) -> str | None:
+    """Python's codec for a charset label, read as browsers read it; None when Python has none."""
     try:
         codec = codecs.lookup(name).name
     except LookupError:
