@@ -92,6 +92,38 @@ def test_a_year_is_a_key_name_only_in_a_follow_up():
     assert "2022" in analyse(question, follow_up=True).entities
 
 
+@pytest.mark.fast
+def test_countries_typed_in_lower_case_are_key_names():
+    assert analyse("how many us soldiers r stationed in germany").entities == ("germany",)
+    assert analyse("whats the death toll in south korea").entities == ("south korea",)
+    assert analyse("How many US troops are in Germany?").entities == ("us", "germany")  # not twice
+    assert analyse("is turkey on the menu").entities == ()  # a word first, not a country
+
+
+@pytest.mark.fast
+def test_a_question_about_the_present_does_not_need_the_evidence_to_say_now():
+    assert "now" not in analyse("how many us troops are in iraq now").terms
+    assert "right" not in analyse("how many troops are in iraq right now").terms
+
+
+@pytest.mark.fast
+def test_a_sentence_covers_a_synonym_of_the_question_word_in_part():
+    from newsqa.index.answering.answer import SYNONYM_CREDIT, _covered, sentence_stems
+
+    question = analyse("how many soldiers are in iraq")
+    idf = {"soldier": 1.0, "iraq": 1.0}
+    said = sentence_stems("There are roughly 2,500 U.S. troops stationed in Iraq.")
+    assert _covered(question, idf, said) == pytest.approx((1 + SYNONYM_CREDIT) / 2)
+    assert _covered(question, idf, sentence_stems("Roughly 2,500 soldiers are in Iraq.")) == 1.0
+    assert _covered(question, idf, sentence_stems("The firm purchased a rival in Iraq.")) == 0.5
+
+
+def test_informal_questions_with_a_synonym_or_a_lower_case_country(seed_qa: QA):
+    assert "2,500" in seed_qa.ask("how many soldiers r in iraq now").answer
+    assert "2,500" in seed_qa.ask("how many us troops r in iraq now").answer
+    assert seed_qa.ask("how many us soldiers r stationed in germany").abstained  # Germany is not Iraq
+
+
 ARTICLES = {
     "mongols.txt": (
         "Jamukha and the khuruldai\n\n"

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 from newsqa.index.text.names import entities
 from newsqa.index.text.numbers import YEAR
+from newsqa.index.text.places import countries_in_lower_case
 from newsqa.index.text.terms import stems
 
 # Words that shape a question but are not its subject.
 QUESTION_STEMS = frozenset(
     stems(
         "what which who whom whose when where why how many much does did do is are was were "
-        "has have had can could would should will say said tell current currently according"
+        "has have had can could would should will say said tell current currently according "
+        # a question about the present: timeline.asks_present reads it, the evidence needn't say it
+        "now nowadays presently"
     )
 )
 
@@ -120,7 +123,8 @@ def question_kind(text: str) -> str:
 
 # Phrases that frame a question rather than name its subject.
 _FRAMES = re.compile(
-    r"\b(take|takes|took|taking|taken) place\b|\baccording to\b|\bwhat happened\b|\bwhat is the name of\b",
+    r"\b(take|takes|took|taking|taken) place\b|\baccording to\b|\bwhat happened\b|\bwhat is the name of\b"
+    r"|\bright now\b|\bat present\b|\bthese days\b",
     re.IGNORECASE,
 )
 
@@ -131,6 +135,7 @@ def analyse(text: str, *, follow_up: bool = False) -> Question:
     unstated, as in SQuAD's "…in 2015?" over a Super Bowl 50 paragraph)."""
     terms = tuple(t for t in stems(_FRAMES.sub(" ", text)) if t not in QUESTION_STEMS)
     names = entities(text)
+    names += tuple(c for c in countries_in_lower_case(text) if not any(c in n for n in names))
     if follow_up:
         names += tuple(y for y in dict.fromkeys(YEAR.findall(text)) if y not in names)
     return Question(text=text, kind=question_kind(text), terms=terms, entities=names)

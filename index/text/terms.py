@@ -25,3 +25,21 @@ def stems(text: str) -> list[str]:
     words = [w.lower() for w in _WORD.findall(normalise(text))]
     words = [w for w in words if w not in _STOPWORDS]
     return stemmer().stemWords(words)
+
+
+# Words news questions use for what articles say otherwise ("soldiers" where the article says
+# "troops"), as stems. A sentence's coverage of a question credits a synonym in part (answering
+# only: retrieval's BM25 index keeps the words as written; the dense side already matches them).
+# Kept to words that mean the same in news text.
+SYNONYMS = (
+    ("soldier", "troop"),
+    ("film", "movi"),
+    ("sack", "fire", "dismiss"),
+    ("buy", "bought", "purchas"),
+)
+_SAME = {stem: group for group in SYNONYMS for stem in group}
+
+
+def synonyms(stem: str) -> frozenset[str]:
+    """The other stems of `stem`'s SYNONYMS group (none for most)."""
+    return frozenset(_SAME.get(stem, ())) - {stem}
