@@ -20,28 +20,20 @@ from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
     EmbeddingError,
-    IndexBuildingError,
-    IndexChangedError,
-    IndexCorruptError,
-    IndexNotFoundError,
-    NewsqaError,
     QuestionError,
 )
 from newsqa.index.ingest.chunking import Chunker
 from newsqa.index.retrieval.hybrid import rerank, retrieve
-from newsqa.index.store.locks import exclusive_reindex, reindex_running
+from newsqa.index.store.live import LiveIndex
+from newsqa.index.store.locks import exclusive_reindex
 from newsqa.index.store.snapshot import Snapshot
-from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.store.state import outdated_format
 from newsqa.index.types import Answer, Passage, Progress, ReindexSummary, When
 
 log = logging.getLogger(__name__)
 
-STATE_CHECK_S = 1.0  # how often ask() looks for a reindex made by another process
 CANDIDATES = 30  # fetched from each retriever
 POOL = 20  # fused candidates reranked
 RANKED = 12  # reranked passages kept: the answerer reads the best of them, -k cites further ones
-REREAD_PAUSE_S = 0.2  # before reading an index again that another process was changing
 _LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -76,11 +68,7 @@ class QA:
         configure()
         self.settings = settings
         self._embedder = embedder
-        self._store: Any = None
-        self._snapshot: Snapshot | None = None
-        # Embedded only: a server's index is shared by machines (see store/snapshot_cache.py).
-        self._cache = None if settings.server_mode else SnapshotCache(settings.index_dir.resolve() / "cache")
-        self._checked_at = 0.0
+        self.index = LiveIndex(settings)
         self._open_lock = threading.Lock()
         self._reindex_lock = threading.Lock()
         self.conversations = Conversations(settings.context_turns, settings.context_idle_s)
@@ -112,27 +100,7 @@ class QA:
     @property
     def store(self) -> Any:
         """The store, for reading: IndexNotFoundError rather than creating an empty index."""
-        return self._open_store(create=False)
-
-    def _open_store(self, *, create: bool) -> Any:
-        if self._store is None:
-            with self._open_lock:
-                if self._store is None:
-                    from newsqa.index.store.chroma import ChromaStore
-
-                    self._store = ChromaStore(self.settings, create=create)
-        return self._store
-
-    def _live_store(self, *, create: bool = False) -> Any:
-        """The store, reopened first when another process deleted or replaced the index folder."""
-        store = self._store
-        if store is not None and store.replaced():
-            with self._open_lock:
-                if self._store is store:
-                    log.info("the %s was replaced by another process: reopening it", store.where)
-                    store.forget()
-                    self._store, self._snapshot = None, None
-        return self._open_store(create=create)
+        return self.index.store
 
     @property
     def llm(self) -> Any:
@@ -163,39 +131,11 @@ class QA:
 
     def has_index(self) -> bool:
         """Whether an index was built (a damaged one raises IndexCorruptError: it is not "no index")."""
-        try:
-            return self._live_store().read_state() is not None
-        except IndexNotFoundError:
-            return False
+        return self.index.has_index()
 
     def snapshot(self) -> Snapshot:
-        """The live index generation, reloaded when a reindex (anywhere) switched it or another
-        process replaced the index folder; IndexNotFoundError says when one is being built."""
-        now = time.monotonic()
-        current = self._snapshot
-        if current is not None and now - self._checked_at < STATE_CHECK_S:
-            return current
-        try:
-            state = self._live_store().read_state()
-        except (IndexNotFoundError, IndexCorruptError) as exc:
-            raise self._while_building(exc) from exc
-        self._checked_at = now
-        if state is None:
-            raise self._while_building(
-                IndexNotFoundError(f"no index yet in the {self.store.where}: run `newsqa index` first")
-            )
-        if current is None or state.generation != current.generation:
-            with self._open_lock:
-                current = self._snapshot
-                if current is None or state.generation != current.generation:
-                    if outdated_format(state):
-                        log.warning(
-                            "the index was built by an earlier newsqa: sources show no dates and time "
-                            "filters find nothing until `newsqa index` rebuilds it"
-                        )
-                    current = Snapshot.load(self.store, state, previous=current, cache=self._cache)
-                    self._snapshot = current
-        return current
+        """The live index generation (store/live.py); IndexNotFoundError says when one is being built."""
+        return self.index.snapshot()
 
     # -- the service -------------------------------------------------------------------------
 
@@ -244,9 +184,9 @@ class QA:
         rewritten, condensed = self._resolve(chat_id, tidied)
         resolved = rewritten or tidied
         t_resolved = time.perf_counter()
-        if self._snapshot is None:
+        if not self.index.loaded:
             self._load_model_in_background()
-        snapshot = self._reopening(self.snapshot)
+        snapshot = self.index.reopening(self.snapshot)
         window, searched = asked_window(resolved, when, self.settings.as_of or date.today())
         period = None
         if window is not None:
@@ -309,26 +249,6 @@ class QA:
         snapshot = self.snapshot()
         return snapshot, retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES, days)
 
-    def _reopening(self, read: Callable[[], Any]) -> Any:
-        """`read()`, once more after re-reading the index state when the index changed underneath it
-        (a reindex dropped the collection being read, or another process replaced the folder)."""
-        try:
-            return read()
-        except (IndexChangedError, IndexCorruptError) as exc:
-            log.debug("the index changed while it was read (%s); reading it again", exc)
-            self._checked_at = 0.0
-            time.sleep(REREAD_PAUSE_S)
-            return read()
-
-    def _while_building(self, exc: IndexNotFoundError | IndexCorruptError) -> NewsqaError:
-        """`exc`, or that another process is building the index when one is (embedded mode)."""
-        if self.settings.server_mode or not reindex_running(self.settings):
-            return exc
-        return IndexBuildingError(
-            f"the index in {self.settings.index_dir} is being built by another process; "
-            "ask again in a moment"
-        )
-
     def _with_llm(
         self, answer: Answer, resolved: str, result: Any, passages: list[Any], k: int | None, stream: bool
     ) -> Generator[str, None, Answer]:
@@ -370,7 +290,7 @@ class QA:
     ) -> tuple[Snapshot, Question, list[Passage], dict[str, float]]:
         """The snapshot read, the question's analysis, the reranked passages (published within `days`
         when set) and each passage's coverage of the question."""
-        snapshot, found = self._reopening(lambda: self._retrieve(embedding, question, days))
+        snapshot, found = self.index.reopening(lambda: self._retrieve(embedding, question, days))
         question_info = analyse(question, follow_up=follow_up)
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         top = max(k or self.settings.top_k, RANKED)
@@ -385,7 +305,7 @@ class QA:
 
     def _exclusive(self) -> Any:
         """The reindex lock (embedded) or lease (server), held across processes and replicas."""
-        store = lambda: self._live_store(create=True)  # noqa: E731 - opened only once the locks are held
+        store = lambda: self.index.live_store(create=True)  # noqa: E731 - opened only once the locks are held
         return exclusive_reindex(self.settings, store, self._reindex_lock)
 
     def _reindex_held(
@@ -394,16 +314,21 @@ class QA:
         from newsqa.index.ingest.indexer import Budget, Indexer
 
         if rebuild:
-            self._set_aside_if_unreadable()
+            self.index.set_aside_if_unreadable()
         chunker = Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap)
         budget = Budget(self.settings.max_article_chunks, self.settings.max_reindex_chunks)
         indexer = Indexer(
-            self._live_store(create=True), self.embedder, chunker, self.settings.corpus_dir, self.model_id,
-            still_exclusive, budget,
+            self.index.live_store(create=True),
+            self.embedder,
+            chunker,
+            self.settings.corpus_dir,
+            self.model_id,
+            still_exclusive,
+            budget,
         )
         summary = indexer.run(rebuild=rebuild, progress=progress)
         self.last_reindex = summary
-        self._checked_at = 0.0  # make the next ask() pick up the new generation
+        self.index.recheck()  # make the next ask() pick up the new generation
         return summary
 
     # -- following the news (ingest/web): fetch into the corpus, then reindex, under one lock ---
@@ -453,21 +378,6 @@ class QA:
         """Stop following a feed (its articles stay); False when it was not in the list."""
         return bool(self.news.unfollow(url))
 
-    def _set_aside_if_unreadable(self) -> None:
-        """Before a rebuild: an unreadable embedded index is renamed aside (never deleted), not fatal."""
-        try:
-            self._live_store(create=True).read_state()
-        except IndexCorruptError as exc:
-            if self.settings.server_mode:
-                raise
-            from newsqa.index.store.chroma import set_aside
-
-            self._store, self._snapshot = None, None
-            moved = set_aside(self.settings)
-            if self._cache is not None:
-                self._cache.clear()  # generations restart at 1: the old ones would never be pruned
-            log.warning("%s\nmoved it aside to %s (delete it once you don't need it); rebuilding", exc, moved)
-
     @property
     def model_id(self) -> str:
         return str(getattr(self.embedder, "model_id", self.settings.embed_model))
@@ -504,8 +414,7 @@ class QA:
         }
 
     def close(self) -> None:
-        self._snapshot = None
-        self._store = None
+        self.index.close()
         if self._news is not None:
             self._news.close()
             self._news = None

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from newsqa.bot.cli import main
-from newsqa.index import service
 from newsqa.index.config import Settings
 from newsqa.index.errors import ReindexBusyError, StoreUnavailableError
 from newsqa.index.service import QA
 from newsqa.index.store import lease as lease_module
+from newsqa.index.store import live
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.lease import ReindexLease
 
@@ -60,7 +60,7 @@ def _kuwait(corpus: Path) -> None:
 def test_reindex_through_one_instance_is_seen_by_another_without_restart(
     settings, corpus, embedder, monkeypatch
 ):
-    monkeypatch.setattr(service, "STATE_CHECK_S", 0.0)
+    monkeypatch.setattr(live, "STATE_CHECK_S", 0.0)
     settings = settings.with_overrides(corpus_dir=corpus)
     writer, reader = QA(settings, embedder=embedder), QA(settings, embedder=embedder)
     writer.reindex()
@@ -134,7 +134,7 @@ def test_unreachable_server_fails_clearly_and_recovers_without_a_new_service(out
     where = f"127.0.0.1:{server.port}"
     try:
         with pytest.raises(StoreUnavailableError, match=where):
-            running._checked_at = 0.0  # re-read the state now, not within the second
+            running.index.recheck()  # re-read the state now, not within the second
             running.ask(IRAQ)
         started_while_down = QA(settings, embedder=embedder)
         with pytest.raises(StoreUnavailableError, match=f"{where}.*CHROMA_HOST"):
@@ -157,7 +157,7 @@ def test_a_hung_server_fails_within_the_timeout_and_recovers(outage, embedder):
     server.pause()
     try:
         with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{server.port}.*timed out"):
-            running._checked_at = 0.0  # re-read the state now, not within the second
+            running.index.recheck()  # re-read the state now, not within the second
             running.ask(IRAQ)
         with pytest.raises(StoreUnavailableError, match="CHROMA_TIMEOUT_S"):
             QA(settings, embedder=embedder).ask(IRAQ)  # connecting to the hung server

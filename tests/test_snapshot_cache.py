@@ -136,7 +136,7 @@ def test_a_reindex_in_another_process_invalidates_the_cache(make_qa, corpus, sto
     assert store_reads  # the old generation's cache was not used
     [new] = _cached(reader.settings.index_dir)
     assert new != old and not old.exists()  # the old generation's cache was pruned
-    monkeypatch.setattr("newsqa.index.service.STATE_CHECK_S", 0.0)  # the reader looks at the state again
+    monkeypatch.setattr("newsqa.index.store.live.STATE_CHECK_S", 0.0)  # the reader looks at the state again
     assert "13,500" in reader.ask("How many US troops are in Kuwait?").answer
 
 
