@@ -120,6 +120,22 @@ def render(report: dict[str, Any]) -> str:
             target="≤ 600 MB",
         )
         row(f"`newsqa serve` {s['questions']} questions through the Bot API", s["answered_s"], unit=" s")
+    if r.get("remote"):
+        rem = r["remote"]
+        for c, run in rem["runs"].items():
+            row(
+                f"remote embedder, concurrency {c}: texts/s (50 ms per request of {rem['batch_size']})",
+                run["texts_per_s"],
+                target="c=4 ≥ 3× c=1" if c == "4" else "",
+            )
+            row(f"remote embedder, concurrency {c}: speed-up over 1", run["speed_up"])
+        for b in rem.get("builds", []):
+            row(
+                f"full build through the remote double, concurrency {b['concurrency']}",
+                b["seconds"],
+                unit=" s",
+            )
+            row(f"  chunks/s (server waits alone: {b['server_wait_ideal_s']:.1f} s)", b["chunks_per_s"])
     out = [
         f"newsqa performance — {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB, Python {m['python']}, "
         f"{m['date']}, load average {m['load_avg'][0]:.1f} → {m.get('load_avg_end', [0])[0]:.1f}",

@@ -160,8 +160,14 @@ class Indexer:
             pending.extend((c, _version(article)) for c in chunks)
         total = len(pending)
         report(Progress("embedding", 0, total))
-        for start in range(0, total, BATCH):
-            batch = pending[start : start + BATCH]
+        # An embedder with several requests in flight takes as many texts per call as keep them all busy.
+        step = (
+            BATCH
+            if getattr(self.embedder, "concurrency", 1) == 1
+            else max(BATCH, self.embedder.embed_batch_size)
+        )
+        for start in range(0, total, step):
+            batch = pending[start : start + step]
             vectors = self.embedder.get_text_embedding_batch([embedding_text(c) for c, _ in batch])
             self.store.add(collection, [c for c, _ in batch], vectors, [v for _, v in batch])
             written.extend(record_id(c.source, c.n, v) for c, v in batch)
