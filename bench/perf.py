@@ -250,10 +250,23 @@ def run(args: argparse.Namespace, work: Path, res: dict[str, Any]) -> None:
                 "queries",
                 {"corpus": str(scaled), "index_dir": str(scaled_index), "questions": questions},
             )
-            res["scale"][factor] = {"build": built, "queries": asked}
+            res["scale"][factor] = {"build": built, "queries": asked, "hnsw_mb": _hnsw_mb(scaled_index)}
+            log(f"scale {factor}x: newsqa serve, RSS after the questions")
+            from perf_serve import serve_memory
+
+            res["scale"][factor]["serve"] = serve_memory(
+                scaled, scaled_index, work, [q["q"] for q in questions]
+            )
             if not args.keep:
                 shutil.rmtree(scaled, ignore_errors=True)
                 shutil.rmtree(scaled_index, ignore_errors=True)
+
+
+def _hnsw_mb(index_dir: Path) -> float:
+    """Size of Chroma's vector index files (HNSW: every vector and its graph, held in memory when
+    the collection is open), beside chroma.sqlite3."""
+    folders = [p for p in (index_dir / "chroma").iterdir() if p.is_dir()]
+    return sum(f.stat().st_size for d in folders for f in d.iterdir() if f.is_file()) / 2**20
 
 
 def machine() -> dict[str, Any]:
