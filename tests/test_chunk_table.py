@@ -115,3 +115,16 @@ def test_answers_survive_another_process_pruning_the_cache_files(make_qa, corpus
     again = qa.ask("How many US troops are in Iraq?")
     assert replace(again, timings_ms={}) == replace(first, timings_ms={})
     assert qa.ask("Who is Lavrentyev?").citations  # files opened before the prune stay readable
+
+
+@pytest.mark.fast
+def test_malloc_arenas_are_capped_on_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+
+    from newsqa.index.runtime import limit_malloc_arenas
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    expected = platform.libc_ver()[0] == "glibc"
+    assert limit_malloc_arenas() is expected
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is True  # the user's own setting stands
