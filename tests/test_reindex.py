@@ -107,11 +107,13 @@ def test_reindex_drops_deleted_article(make_qa, corpus):
     _assert_consistent(qa, corpus)
 
 
-def test_changing_chunk_size_rebuilds_everything(make_qa, corpus, tmp_path):
+def test_changing_chunk_size_rebuilds_everything(make_qa, corpus, tmp_path, caplog):
     make_qa(corpus).reindex()
     qa = make_qa(corpus, chunk_tokens=120, chunk_overlap=10)
     summary = qa.reindex()
     assert summary.embedded == summary.chunks
+    said = "built with CHUNK_TOKENS 200 (now 120), CHUNK_OVERLAP 30 (now 10): rebuilding it whole"
+    assert said in caplog.text
     _assert_consistent(qa, corpus)
     assert len(ChromaStore(qa.settings).chunk_collections()) == 1
 
