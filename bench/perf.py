@@ -32,7 +32,7 @@ ROOT = HERE.parent
 SHARED = ROOT.parent / "shared"
 BBC = SHARED / "data" / "bbc-news"
 SEED_QUESTIONS = SHARED / "eval" / "seed-questions.jsonl"
-SECTIONS = ("model", "build", "incremental", "queries", "cold", "serve", "llama", "scale")
+SECTIONS = ("model", "build", "incremental", "queries", "cold", "serve", "llama", "scale", "remote")
 
 
 def worker(script: str, task: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +134,8 @@ def run(args: argparse.Namespace, work: Path, res: dict[str, Any]) -> None:
     questions = bbc_questions(args.questions)
     probe = questions[0]["q"]
     log = lambda what: print(f"[{time.strftime('%H:%M:%S')}] {what}", file=sys.stderr, flush=True)  # noqa: E731
-    if "build" in only or not index_dir.exists():
+    uses_index = only & {"incremental", "queries", "cold", "serve", "scale"}
+    if "build" in only or (uses_index and not index_dir.exists()):
         log("full build of BBC 1x (newsqa)")
         shutil.rmtree(index_dir, ignore_errors=True)
         res["build"] = worker(
@@ -220,6 +221,19 @@ def run(args: argparse.Namespace, work: Path, res: dict[str, Any]) -> None:
             runs.append(time.perf_counter() - started)
         li["cold"] = {"seconds": statistics.median(runs), "runs": runs}
         res["llama"] = li
+    if "remote" in only:
+        log("remote embedder: throughput at concurrency 1, 4, 8 against a 50 ms double; builds through it")
+        res["remote"] = worker("perf_remote.py", "throughput", {"texts_from": str(corpus), "texts": 2048})
+        res["remote"]["builds"] = [
+            worker(
+                "perf_remote.py",
+                "build",
+                {"corpus": str(corpus), "index_dir": str(work / f"index-remote-{c}"), "concurrency": c},
+            )
+            for c in (1, 4)
+        ]
+        for c in (1, 4):
+            shutil.rmtree(work / f"index-remote-{c}", ignore_errors=True)
     if "scale" in only:
         res["scale"] = {}
         for factor in [int(f) for f in args.scales.split(",") if int(f) > 1]:
@@ -236,10 +250,23 @@ def run(args: argparse.Namespace, work: Path, res: dict[str, Any]) -> None:
                 "queries",
                 {"corpus": str(scaled), "index_dir": str(scaled_index), "questions": questions},
             )
-            res["scale"][factor] = {"build": built, "queries": asked}
+            res["scale"][factor] = {"build": built, "queries": asked, "hnsw_mb": _hnsw_mb(scaled_index)}
+            log(f"scale {factor}x: newsqa serve, RSS after the questions")
+            from perf_serve import serve_memory
+
+            res["scale"][factor]["serve"] = serve_memory(
+                scaled, scaled_index, work, [q["q"] for q in questions]
+            )
             if not args.keep:
                 shutil.rmtree(scaled, ignore_errors=True)
                 shutil.rmtree(scaled_index, ignore_errors=True)
+
+
+def _hnsw_mb(index_dir: Path) -> float:
+    """Size of Chroma's vector index files (HNSW: every vector and its graph, held in memory when
+    the collection is open), beside chroma.sqlite3."""
+    folders = [p for p in (index_dir / "chroma").iterdir() if p.is_dir()]
+    return sum(f.stat().st_size for d in folders for f in d.iterdir() if f.is_file()) / 2**20
 
 
 def machine() -> dict[str, Any]:

@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _status(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM (peak RSS) of a process, in MB."""
+    """VmRSS and VmHWM (peak RSS) of a process, in MB; RssAnon (the heap) and RssFile (mapped files
+    paged in: libraries, the memory-mapped BM25 and chunk files) split VmRSS."""
     out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[key] = int(value.split()[0]) / 1024
     return out
 
@@ -75,4 +76,6 @@ def serve_memory(corpus: Path, index_dir: Path, work: Path, questions: list[str]
         "answered_s": answered_s,
         "after_rss_mb": after["VmRSS"],
         "after_peak_rss_mb": after["VmHWM"],
+        "after_rss_anon_mb": after.get("RssAnon"),
+        "after_rss_file_mb": after.get("RssFile"),
     }

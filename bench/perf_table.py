@@ -120,6 +120,22 @@ def render(report: dict[str, Any]) -> str:
             target="≤ 600 MB",
         )
         row(f"`newsqa serve` {s['questions']} questions through the Bot API", s["answered_s"], unit=" s")
+    if r.get("remote"):
+        rem = r["remote"]
+        for c, run in rem["runs"].items():
+            row(
+                f"remote embedder, concurrency {c}: texts/s (50 ms per request of {rem['batch_size']})",
+                run["texts_per_s"],
+                target="c=4 ≥ 3× c=1" if c == "4" else "",
+            )
+            row(f"remote embedder, concurrency {c}: speed-up over 1", run["speed_up"])
+        for b in rem.get("builds", []):
+            row(
+                f"full build through the remote double, concurrency {b['concurrency']}",
+                b["seconds"],
+                unit=" s",
+            )
+            row(f"  chunks/s (server waits alone: {b['server_wait_ideal_s']:.1f} s)", b["chunks_per_s"])
     out = [
         f"newsqa performance — {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB, Python {m['python']}, "
         f"{m['date']}, load average {m['load_avg'][0]:.1f} → {m.get('load_avg_end', [0])[0]:.1f}",
@@ -149,18 +165,21 @@ def _scale_table(r: dict[str, Any]) -> str:
         model_1x = build["word_pieces"] / model["real_chunks"]["word_pieces_per_s"]
     lines = [
         "scale  articles   chunks  build s (vectors reused)  build s (est. with model)  "
-        "query p50  query p95  build peak RSS  query RSS"
+        "query p50  query p95  retrieve p95  build peak RSS  query RSS  serve RSS / peak after q  HNSW files"
     ]
-    points = [(1, build, q1)] if build and q1 else []
+    points = [(1, build, q1, r.get("serve"), None)] if build and q1 else []
     points += [
-        (int(f), v["build"], v["queries"]) for f, v in sorted(r["scale"].items(), key=lambda x: int(x[0]))
+        (int(f), v["build"], v["queries"], v.get("serve"), v.get("hnsw_mb"))
+        for f, v in sorted(r["scale"].items(), key=lambda x: int(x[0]))
     ]
-    for factor, b, q in points:
+    for factor, b, q, s, hnsw in points:
         reused = "-" if factor == 1 else f"{b['seconds']:.0f}"
         estimate = b["seconds"] if factor == 1 else (b["seconds"] + factor * model_1x if model_1x else None)
+        retrieve = q.get("stage_p95_ms", {}).get("retrieve")
+        served = f"{s['after_rss_mb']:.0f} / {s['after_peak_rss_mb']:.0f} MB" if s else "-"
         lines.append(
             f"{factor:>4}x  {b['articles']:>8,} {b['chunks']:>8,}  {reused:>24}  {_f(estimate):>25}  "
-            f"{q['p50_ms']:>6.1f} ms  {q['p95_ms']:>6.1f} ms  {b['peak_rss_mb']:>11.0f} MB  "
-            f"{q['rss_mb']:>6.0f} MB"
+            f"{q['p50_ms']:>6.1f} ms  {q['p95_ms']:>6.1f} ms  {_f(retrieve, ' ms'):>12}  "
+            f"{b['peak_rss_mb']:>11.0f} MB  {q['rss_mb']:>6.0f} MB  {served:>24}  {_f(hnsw, ' MB'):>10}"
         )
     return "\n".join(lines)

@@ -201,6 +201,7 @@ def queries(args: dict[str, Any]) -> dict[str, Any]:
         "p95_ms": percentile(walls, 95),
         "mean_ms": statistics.mean(walls),
         "stage_p50_ms": {k: statistics.median(v) for k, v in stages.items()},
+        "stage_p95_ms": {k: percentile(v, 95) for k, v in stages.items()},
         "hit_at_3": hits / len(questions) if questions[0].get("source") else None,
         "rss_mb": rss_mb(),
         "peak_rss_mb": peak_rss_mb(),

@@ -184,6 +184,9 @@ def serve(**options: Any) -> None:
     settings = load_settings(log_format=BOT_LOG_FORMAT, **options)
     settings.require_bot()
     from newsqa.bot.tgbot.app import run
+    from newsqa.index.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before the bot's threads: their arenas would otherwise fragment (runtime.py)
 
     run(settings)
 

@@ -63,6 +63,7 @@ def embed_model_problem(name: str, base_url: str | None) -> str | None:
 _RANGES: dict[str, tuple[float, float, str]] = {
     "top_k": (1, 20, "between 1 and 20"),
     "chunk_tokens": (32, 2048, "between 32 and 2048"),
+    "embed_concurrency": (1, 64, "between 1 and 64"),
     "max_question_chars": (10, math.inf, "at least 10"),
     "max_article_chunks": (1, math.inf, "at least 1"),
     "max_reindex_chunks": (1, math.inf, "at least 1"),
@@ -102,6 +103,7 @@ class Settings(BaseSettings):
     embed_model: str = "minilm-int8"
     embed_base_url: str | None = Field(default=None, validate_default=True)
     embed_api_key: str | None = Field(default=None, repr=False)
+    embed_concurrency: int = 4  # requests in flight to a remote embedder (EMBED_MODEL=openai:…)
     top_k: int = 3
     as_of: date | None = None  # "today" for time phrases in questions; None: the real date
     answerer: Literal["rules", "model"] = "rules"

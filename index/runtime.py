@@ -4,10 +4,14 @@
   llama-index-core ships cl100k_base, so we point tiktoken there (unless the user set it).
 - llama-index's global `Settings.llm` / `Settings.embed_model` default to OpenAI: newsqa never
   uses them, but a stray call must fail offline-safe, so both are set to local objects.
+- a long-running server answers in many threads; glibc gives each its own malloc arena, and the
+  per-question arrays (BM25 scores over every chunk) fragment them: `limit_malloc_arenas`.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import threading
 from pathlib import Path
@@ -15,6 +19,24 @@ from typing import Any
 
 _lock = threading.Lock()
 _configured = False
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+MALLOC_ARENAS = 2  # measured on 4x BBC, 200 questions: serve RSS 663 MB with glibc's default, 561 MB with 2
+
+log = logging.getLogger(__name__)
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for this process (call before its threads start), unless the user
+    set MALLOC_ARENA_MAX; True when a cap is in force. Without glibc (macOS, musl) it does nothing."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return True  # glibc read it at start-up
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
+    except (OSError, AttributeError):
+        return False
+    done = bool(mallopt(_M_ARENA_MAX, arenas))  # musl's stub returns 0
+    log.debug("malloc arenas capped at %d: %s", arenas, done)
+    return done
 
 
 def llama_index_static_dir() -> Path:

@@ -93,7 +93,10 @@ class QA:
 
                     s = self.settings
                     self._embedder = make_embedder(
-                        s.embed_model, base_url=s.embed_base_url, api_key=s.embed_api_key
+                        s.embed_model,
+                        base_url=s.embed_base_url,
+                        api_key=s.embed_api_key,
+                        concurrency=s.embed_concurrency,
                     )
         return self._embedder
 

@@ -83,6 +83,9 @@ class Indexer:
         report = progress or (lambda p: None)
         state = self.store.read_state()
         full = rebuild or state is None or state.config != self.config
+        changed = _config_change(state.config, self.config) if state is not None and not rebuild else None
+        if changed:
+            log.warning("the index was built with %s: rebuilding it whole (old and new never mix)", changed)
         if state is not None and not rebuild and outdated_format(state):
             log.warning(
                 "the index was built by an earlier newsqa (format %s, now %d): rebuilding it so that "
@@ -160,8 +163,14 @@ class Indexer:
             pending.extend((c, _version(article)) for c in chunks)
         total = len(pending)
         report(Progress("embedding", 0, total))
-        for start in range(0, total, BATCH):
-            batch = pending[start : start + BATCH]
+        # An embedder with several requests in flight takes as many texts per call as keep them all busy.
+        step = (
+            BATCH
+            if getattr(self.embedder, "concurrency", 1) == 1
+            else max(BATCH, self.embedder.embed_batch_size)
+        )
+        for start in range(0, total, step):
+            batch = pending[start : start + step]
             vectors = self.embedder.get_text_embedding_batch([embedding_text(c) for c, _ in batch])
             self.store.add(collection, [c for c, _ in batch], vectors, [v for _, v in batch])
             written.extend(record_id(c.source, c.n, v) for c, v in batch)
@@ -276,3 +285,21 @@ class Indexer:
             seconds=round(time.perf_counter() - started, 3),
             generation=state.generation if state else 0,
         )
+
+
+def _config_change(old: IndexConfig | None, new: IndexConfig) -> str | None:
+    """What differs between the config an index was built with and this run's, said for a user;
+    None when nothing does, or when the format alone differs (outdated_format says that)."""
+    if old is None:
+        return None
+    parts = [
+        f"{label} {getattr(old, field)} (now {getattr(new, field)})"
+        for field, label in (
+            ("embed_model", "embedding model"),
+            ("chunk_tokens", "CHUNK_TOKENS"),
+            ("chunk_overlap", "CHUNK_OVERLAP"),
+        )
+        if getattr(old, field) != getattr(new, field)
+    ]
+    return ", ".join(parts) or None
+

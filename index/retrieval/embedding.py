@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import Field
@@ -20,6 +21,9 @@ class NewsqaEmbedding(BaseEmbedding):
     # llama-index cuts its input into groups of embed_batch_size before calling us; large groups
     # let the length sort work across many chunks.
     embed_batch_size: int = Field(default=256, gt=0, le=2048)
+    # Batches in flight at once: 1 for a local model (onnxruntime already uses every core); a remote
+    # server is kept busy by sending the next batches while one travels (EMBED_CONCURRENCY).
+    concurrency: int = Field(default=1, ge=1, le=64, description="Batches in flight at once.")
 
     @property
     @abstractmethod
@@ -35,13 +39,34 @@ class NewsqaEmbedding(BaseEmbedding):
         total = len(texts)
         # Similar lengths in a batch mean little padding; the result is put back in input order.
         order = sorted(range(total), key=lambda i: len(texts[i]))
+        batches = [order[start : start + self.batch_size] for start in range(0, total, self.batch_size)]
         out: list[list[float]] = [[] for _ in range(total)]
-        for start in range(0, total, self.batch_size):
-            picked = order[start : start + self.batch_size]
-            for i, vector in zip(picked, self._embed_batch([texts[i] for i in picked]), strict=True):
+        done = 0
+
+        def place(picked: list[int], vectors: list[list[float]]) -> None:
+            nonlocal done
+            for i, vector in zip(picked, vectors, strict=True):
                 out[i] = vector
+            done += len(picked)
             if progress is not None:
-                progress(start + len(picked), total)
+                progress(done, total)
+
+        if self.concurrency == 1 or len(batches) < 2:
+            for picked in batches:
+                place(picked, self._embed_batch([texts[i] for i in picked]))
+            return out
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
+            running: dict[Future[list[list[float]]], list[int]] = {
+                pool.submit(self._embed_batch, [texts[i] for i in picked]): picked for picked in batches
+            }
+            while running:
+                finished, _ = wait(running, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    picked = running.pop(future)
+                    if future.exception() is not None:
+                        for other in running:  # a failed batch fails the call: send no more
+                            other.cancel()
+                    place(picked, future.result())
         return out
 
     def _get_query_embedding(self, query: str) -> list[float]:

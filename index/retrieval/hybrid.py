@@ -31,7 +31,7 @@ class Generation(Protocol):
     @property
     def collection(self) -> str: ...
     @property
-    def chunks(self) -> list[Chunk]: ...  # sorted by (source, n): the lexical index's positions
+    def chunks(self) -> Sequence[Chunk]: ...  # sorted by (source, n): the lexical index's positions
     @property
     def lexical(self) -> LexicalIndex: ...
     @property
@@ -72,7 +72,7 @@ def retrieve(
 ) -> Retrieved:
     """The `n` best distinct passages for a query, fetching `candidates` from each retriever; with
     `days` (first, last day numbers), only passages of articles published in that window."""
-    if not snapshot.chunks:
+    if not len(snapshot.chunks):
         return Retrieved([])
     by_id: dict[str, Chunk] = {}
     dense_ids: list[str] = []

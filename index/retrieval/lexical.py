@@ -62,15 +62,18 @@ class LexicalIndex:
         self._tokenizer.save_vocab(str(folder), "tokenizer.json")
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
-        """The index `save` wrote into `folder`; OSError/ValueError/KeyError when it cannot be read."""
+    def load(cls, folder: Path, mmap: bool = False) -> LexicalIndex:
+        """The index `save` wrote into `folder`; OSError/ValueError/KeyError when it cannot be read.
+
+        With `mmap`, the score matrix stays on disk and the OS pages in the postings a query reads,
+        so memory does not grow with the corpus (the files must then not change while in use)."""
         meta = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
         index = cls([])
         index.size, index._df = int(meta["size"]), dict(meta["df"])
         index._tokenizer.load_vocab(str(folder), "tokenizer.json")
         bm25 = index._bm25
         bm25.load_scores(
-            str(folder), *(f"bm25.{name}.npy" for name in _ARRAYS), num_docs=int(meta["num_docs"])
+            str(folder), *(f"bm25.{name}.npy" for name in _ARRAYS), num_docs=int(meta["num_docs"]), mmap=mmap
         )
         bm25.vocab_dict = {int(k): int(v) for k, v in meta["vocab"]}
         bm25.unique_token_ids_set = set(bm25.vocab_dict.values())

@@ -20,8 +20,12 @@ from newsqa.index.errors import EmbeddingError
 from newsqa.index.retrieval.embedding import NewsqaEmbedding
 
 
-def make_embedder(name: str, *, base_url: str | None = None, api_key: str | None = None) -> NewsqaEmbedding:
-    """The embedder that `name` (Settings.embed_model) selects; raises EmbeddingError if it is invalid."""
+def make_embedder(
+    name: str, *, base_url: str | None = None, api_key: str | None = None, concurrency: int = 4
+) -> NewsqaEmbedding:
+    """The embedder that `name` (Settings.embed_model) selects; raises EmbeddingError if it is invalid.
+
+    `concurrency` (EMBED_CONCURRENCY) is the number of requests in flight to a remote embedder."""
     problem = embed_model_problem(name, base_url)  # Settings checks the same at start-up
     if problem:
         raise EmbeddingError(problem)
@@ -37,4 +41,6 @@ def make_embedder(name: str, *, base_url: str | None = None, api_key: str | None
         if not at:
             model, folder = FastEmbedEmbedding.model_fields["model_name"].default, rest
         return FastEmbedEmbedding(model_name=model, model_dir=Path(folder).expanduser())
-    return OpenAICompatibleEmbedding(model_name=rest, base_url=str(base_url), api_key=api_key)
+    return OpenAICompatibleEmbedding(
+        model_name=rest, base_url=str(base_url), api_key=api_key, concurrency=concurrency
+    )

@@ -7,16 +7,15 @@ switches the state, so a query never sees half of a reindex.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chroma import ChromaStore
-from newsqa.index.store.records import embedding_text, published_day, version_of
+from newsqa.index.store.chunk_table import ChunkList, ChunkRows
+from newsqa.index.store.records import embedding_text, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import DocumentState, IndexState
 from newsqa.index.text.normalise import fold
@@ -29,7 +28,7 @@ class Snapshot:
     collection: str
     versions: dict[str, str]  # source → live version
     documents: Mapping[str, DocumentState]  # source → title, url, sha256, chunks…
-    chunks: list[Chunk]
+    chunks: ChunkRows  # on disk when it came from the cache (store/chunk_table.py)
     lexical: LexicalIndex
     article_texts: dict[str, str]  # source → title and chunks, folded (text.normalise.fold); filled on use
 
@@ -37,25 +36,20 @@ class Snapshot:
         # Folding every article at load costs ~0.5 s on 2,000 articles; a question needs a few.
         text = self.article_texts.get(source)
         if text is None:
-            span = self.chunks[bisect_left(self._sources, source) : bisect_right(self._sources, source)]
-            text = self.article_texts[source] = _article_texts(span).get(source, "")
+            text = self.article_texts[source] = _article_texts(self.chunks.span(source)).get(source, "")
         return text
 
-    @cached_property
+    @property
     def chunk_days(self) -> np.ndarray:
         """Each chunk's records.published_day (UNDATED = 0), in the order of `chunks`."""
-        return np.array([published_day(c.published) for c in self.chunks], dtype=np.int64)
-
-    @cached_property
-    def _sources(self) -> list[str]:
-        return [c.source for c in self.chunks]  # sorted, like the chunks
+        return self.chunks.days
 
     def is_live(self, record: str, source: str) -> bool:
         return self.versions.get(source) == version_of(record)
 
     @classmethod
     def empty(cls) -> Snapshot:
-        return cls(0, "", {}, {}, [], LexicalIndex([]), {})
+        return cls(0, "", {}, {}, ChunkList([]), LexicalIndex([]), {})
 
     @classmethod
     def load(
@@ -69,7 +63,8 @@ class Snapshot:
 
         Given the `previous` snapshot of the same collection, only the chunks of articles whose
         version changed are read from the store (a record's content never changes under its id).
-        Given a `cache`, both come from it when it holds this state, and are saved to it otherwise.
+        Given a `cache`, both come from it when it holds this state, and are saved to it otherwise,
+        then served from it: a snapshot from the cache keeps neither in memory.
         """
         documents = state.documents
         versions = state.versions
@@ -91,8 +86,11 @@ class Snapshot:
         live.sort(key=lambda c: (c.source, c.n))
         lexical = LexicalIndex([embedding_text(c) for c in live])
         if cache is not None:
-            cache.save(state, live, lexical)
-        return cls(generation, collection, versions, documents, live, lexical, texts)
+            cache.save(state, ChunkList(live), lexical)
+            saved = cache.load(state)
+            if saved is not None:
+                return cls(generation, collection, versions, documents, saved[0], saved[1], texts)
+        return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts)
 
 
 def _article_texts(chunks: list[Chunk]) -> dict[str, str]:

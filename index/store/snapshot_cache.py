@@ -1,6 +1,8 @@
-"""A copy on disk of a loaded snapshot's live chunks and BM25 index, so a new process skips both.
+"""A copy on disk of a loaded snapshot's live chunks and BM25 index, so a new process skips both,
+and serves from them without holding them in memory.
 
-`INDEX_DIR/cache/snapshot-<generation>-<key>/` holds `chunks.json`, the lexical index's files and
+`INDEX_DIR/cache/snapshot-<generation>-<key>/` holds `chunks.sqlite3` and `days.npy`
+(store/chunk_table.py: read per question), the lexical index's files (memory-mapped) and
 `manifest.json` (the key and the sha256 of every other file). The key digests the whole state
 document and the code that builds a snapshot, so a reindex from any process, or a change to
 tokenizing, misses the cache. The cache only saves time: one that is missing, partial, corrupt or
@@ -25,28 +27,15 @@ from pathlib import Path
 import bm25s
 
 from newsqa.index.retrieval.lexical import LexicalIndex
-from newsqa.index.store.records import chunk_id
+from newsqa.index.store.chunk_table import ChunkRows, DiskChunks, write_chunks
 from newsqa.index.store.state import IndexState
-from newsqa.index.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3  # 3: chunks in SQLite, read on demand; BM25 memory-mapped
 PREFIX = "snapshot-"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
-_COLUMNS = (
-    "sources",
-    "ns",
-    "versions",
-    "titles",
-    "urls",
-    "published",
-    "updated",
-    "sites",
-    "authors",
-    "texts",
-)
 # A change to any of these can change what a snapshot holds: it changes the key.
 _CODE = (
     "store/records.py",
@@ -54,6 +43,7 @@ _CODE = (
     "store/snapshot_cache.py",
     "store/state.py",
     "store/chroma.py",
+    "store/chunk_table.py",
     "retrieval/lexical.py",
     "text/normalise.py",
     "text/terms.py",
@@ -66,8 +56,9 @@ class SnapshotCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def load(self, state: IndexState) -> tuple[list[Chunk], LexicalIndex] | None:
-        """The live chunks (sorted by source, n) and lexical index saved for `state`, or None."""
+    def load(self, state: IndexState) -> tuple[ChunkRows, LexicalIndex] | None:
+        """The live chunks (sorted by source, n; read from disk on demand) and the memory-mapped
+        lexical index saved for `state`, or None."""
         generation, key = _key(state)
         folder = self.folder / _name(generation, key)
         if not folder.is_dir():
@@ -77,14 +68,16 @@ class SnapshotCache:
             manifest = json.loads((folder / "manifest.json").read_bytes())
             if manifest.get("format") != FORMAT or manifest.get("key") != key:
                 raise ValueError("it was saved for another state")
+            if manifest.get("collection") != state.collection:
+                raise ValueError("its chunks come from another collection")
             files = manifest["files"]
             if {p.name for p in folder.iterdir()} != set(files) | {"manifest.json"}:
                 raise ValueError("its files are not the ones its manifest lists")
             for name, digest in files.items():
                 if _sha256(folder / name) != digest:
                     raise ValueError(f"{name} does not match its digest")
-            chunks = _read_chunks(folder / "chunks.json", state)
-            lexical = LexicalIndex.load(folder)
+            chunks = DiskChunks(folder)
+            lexical = LexicalIndex.load(folder, mmap=True)
             if lexical.size != len(chunks):
                 raise ValueError("its lexical index and chunks differ in length")
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
@@ -94,7 +87,7 @@ class SnapshotCache:
         log.debug("snapshot of generation %d loaded from %s", generation, folder)
         return chunks, lexical
 
-    def save(self, state: IndexState, chunks: list[Chunk], lexical: LexicalIndex) -> None:
+    def save(self, state: IndexState, chunks: ChunkRows, lexical: LexicalIndex) -> None:
         """Save a snapshot of `state` (best effort: a failure is logged and ignored)."""
         generation, key = _key(state)
         name = _name(generation, key)
@@ -105,10 +98,16 @@ class SnapshotCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.folder))
             try:
-                _write_chunks(temp / "chunks.json", chunks, state)
+                write_chunks(temp, chunks)
                 lexical.save(temp)
                 files = {p.name: _sha256(p) for p in sorted(temp.iterdir())}
-                manifest = {"format": FORMAT, "key": key, "generation": generation, "files": files}
+                manifest = {
+                    "format": FORMAT,
+                    "key": key,
+                    "generation": generation,
+                    "collection": state.collection,
+                    "files": files,
+                }
                 (temp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
                 os.replace(temp, target)  # fails when another process saved it first: fine
             finally:
@@ -172,45 +171,8 @@ def _code_digest() -> str:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write_chunks(path: Path, chunks: list[Chunk], state: IndexState) -> None:
-    versions = state.versions
-    columns = {
-        "collection": state.collection,
-        "sources": [c.source for c in chunks],
-        "ns": [c.n for c in chunks],
-        "versions": [versions[c.source] for c in chunks],
-        "titles": [c.title for c in chunks],
-        "urls": [c.url for c in chunks],
-        "published": [c.published for c in chunks],
-        "updated": [c.updated for c in chunks],
-        "sites": [c.site for c in chunks],
-        "authors": [c.author for c in chunks],
-        "texts": [c.text for c in chunks],
-    }
-    path.write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
-
-
-def _read_chunks(path: Path, state: IndexState) -> list[Chunk]:
-    """The saved chunks, checked against `state`: its collection, each chunk's live version, sorted."""
-    data = json.loads(path.read_bytes())
-    if data["collection"] != state.collection:
-        raise ValueError("its chunks come from another collection")
-    columns = [data[name] for name in _COLUMNS]
-    if len({len(column) for column in columns}) != 1:
-        raise ValueError("its chunk columns differ in length")
-    live = state.versions
-    chunks = []
-    for source, n, version, title, url, published, updated, site, author, text in zip(*columns, strict=True):
-        if live.get(source) != version:
-            raise ValueError(f"chunk {source}#{n} is not live in this state")
-        chunks.append(
-            Chunk(
-                chunk_id(source, int(n)), source, int(n), text, title, url, published, updated, site, author
-            )
-        )
-    if any((a.source, a.n) >= (b.source, b.n) for a, b in zip(chunks, chunks[1:], strict=False)):
-        raise ValueError("its chunks are not in order")
-    return chunks
+    digest = hashlib.sha256()
+    with path.open("rb") as file:  # streamed: the files grow with the corpus
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
