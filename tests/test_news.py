@@ -265,6 +265,25 @@ def test_reindex_drops_an_edited_copy_from_its_group_and_promotes_a_copy_of_a_de
     assert answer.citations[0].also_reported_by == ["Valley Times"]
 
 
+def test_a_copy_whose_passages_differ_too_much_for_query_time_folding_is_still_folded(dated_copy: QA) -> None:
+    """The Island Courier runs the wire story with its own closing paragraph: its passage shares under 80%
+    of its words with the others (no query-time fold), but its article is a copy, found at index time."""
+    herald = (DATED / "ferry-herald.md").read_text(encoding="utf-8")
+    own = (
+        "\n\nIsland Courier readers told us the walkout left Kelby pier deserted, fishermen offering lifts "
+        "in their trawlers, schoolchildren sitting lessons online, and the harbourmaster's cafe doing "
+        "unusually brisk trade serving stranded tourists soup, sandwiches, tea and gossip until late.\n"
+    )
+    courier = herald.replace("Harbour Herald", "Island Courier").replace("2025-10-08", "2025-10-09")
+    (dated_copy.settings.corpus_dir / "ferry-courier.md").write_text(courier + own, encoding="utf-8")
+    assert _copies_after_reindex(dated_copy)["ferry-courier.md"] == "ferry-coastline.html"
+    answer = dated_copy.ask("How much of a pay offer did the ferry union reject?", k=4)
+    cited = [c.source for c in answer.citations]
+    assert (WIRE_COPIES | {"ferry-courier.md"}) & set(cited) == {"ferry-coastline.html"}, cited
+    quoted = next(c for c in answer.citations if c.source == "ferry-coastline.html")
+    assert set(quoted.also_reported_by) == {"Harbour Herald", "Valley Times", "Island Courier"}
+
+
 def test_an_index_built_before_copies_were_recorded_still_answers_and_learns_them_without_embedding(
     dated_copy: QA,
 ) -> None:
