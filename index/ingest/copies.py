@@ -22,7 +22,7 @@ BAND_ROWS = 2  # 32 bands of 2: a pair at Jaccard 0.5 shares a band with probabi
 
 def copy_groups(signatures: Mapping[str, str], published: Mapping[str, str | None]) -> dict[str, str]:
     """Source → the canonical source of its group, for every article that is a copy of another."""
-    arrays = {s: a for s, sig in signatures.items() if (a := signature_array(sig)) is not None}
+    arrays = {s: arr for s, sig in signatures.items() if (arr := signature_array(sig)) is not None}
     buckets: dict[tuple[int, bytes], list[str]] = {}
     for source, array in arrays.items():
         for band in range(PERMUTATIONS // BAND_ROWS):

@@ -110,9 +110,12 @@ def retrieve(
         lead = cid if twin is None else twin.id
         if twin is not None:
             by_id.setdefault(lead, twin)
-            for scores in (fused, similarity, bm25, dense_rank, lexical_rank):
+            for scores in (fused, similarity, bm25):
                 if cid in scores:
-                    scores.setdefault(lead, scores[cid])  # type: ignore[index]
+                    scores.setdefault(lead, scores[cid])
+            for ranks in (dense_rank, lexical_rank):
+                if cid in ranks:
+                    ranks.setdefault(lead, ranks[cid])
         if lead in kept:
             if lead != cid:
                 copies[lead].append(by_id[cid])
