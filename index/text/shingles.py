@@ -27,22 +27,18 @@ _B = _rng.integers(0, 1 << 31, PERMUTATIONS, dtype=np.uint64)
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[int]:
     """crc32 hashes of the folded text's runs of `size` words (the whole text when it is shorter)."""
     words = _WORD.findall(fold(text))
-    runs = [words[i : i + size] for i in range(max(1, len(words) - size + 1))] if words else []
+    runs = [words[i : i + size] for i in range(max(1, len(words) - size + 1))]
     return {zlib.crc32(" ".join(run).encode()) for run in runs}
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
-    """|a ∩ b| / |a ∪ b|; 0 when either is empty."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
+    """|a ∩ b| / |a ∪ b|."""
+    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def minhash(text: str) -> str:
-    """The MinHash signature of `text`'s shingles, as hex ('' for a text without words)."""
+    """The MinHash signature of `text`'s shingles, as hex (never '': that marks an unsigned article)."""
     hashes = np.fromiter(shingles(text), dtype=np.uint64)
-    if not len(hashes):
-        return ""
     mins = ((np.outer(_A, hashes) + _B[:, None]) % _PRIME).min(axis=1).astype(np.uint32)
     return mins.astype(">u4").tobytes().hex()
 
