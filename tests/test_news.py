@@ -214,6 +214,92 @@ def test_syndicated_copies_collapse_into_one_citation_that_names_the_others(date
     assert "also reported by " + ", ".join(copies[0].also_reported_by) in shown
 
 
+def test_wire_copies_are_indexed_as_one_group_quoting_the_earliest(dated: QA) -> None:
+    state = dated.store.read_state()
+    # All three are dated 8 Oct 2025: the tie goes to the first source path, Coastline Daily's.
+    canonical = "ferry-coastline.html"
+    assert state.copy_of == {"ferry-herald.md": canonical, "ferry-valley.txt": canonical}
+    assert all(doc.signature for doc in state.documents.values())
+    answer = dated.ask("What did the ferry strike do to the islands?", k=4)
+    cited = [c.source for c in answer.citations]
+    assert WIRE_COPIES & set(cited) == {canonical} and len(set(cited)) == len(cited) == 4, cited
+    quoted = next(c for c in answer.citations if c.source == canonical)
+    assert set(quoted.also_reported_by) == {"Harbour Herald", "Valley Times"}
+
+
+def _copies_after_reindex(qa: QA) -> dict[str, str]:
+    summary = qa.reindex()
+    assert not summary.skipped
+    return qa.store.read_state().copy_of
+
+
+@pytest.fixture
+def dated_copy(tmp_path: Path, embedder: object) -> QA:
+    """A dated index of its own, to edit."""
+    shutil.copytree(DATED, tmp_path / "corpus")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", as_of=AS_OF)
+    qa = QA(settings, embedder=embedder)
+    qa.reindex()
+    return qa
+
+
+def test_reindex_drops_an_edited_copy_from_its_group_and_promotes_a_copy_of_a_deleted_canonical(
+    dated_copy: QA,
+) -> None:
+    corpus = dated_copy.settings.corpus_dir
+    valley = corpus / "ferry-valley.txt"
+    original = valley.read_text(encoding="utf-8")
+    own = [
+        "Islanders queue for the last boat",
+        "Our reporter rode the final crossing before the walkout and spoke to the crew on deck.",
+        "Deckhands said rest hours, more than pay, had decided their vote to stop work.",
+        "On the quay, families loaded cars with shopping for two days without a ferry.",
+    ]
+    valley.write_text("\n\n".join(own) + "\n", encoding="utf-8")  # Valley Times's own story, not the wire's
+    assert _copies_after_reindex(dated_copy) == {"ferry-herald.md": "ferry-coastline.html"}
+    valley.write_text(original, encoding="utf-8")
+    (corpus / "ferry-coastline.html").unlink()
+    assert _copies_after_reindex(dated_copy) == {"ferry-valley.txt": "ferry-herald.md"}
+    answer = dated_copy.ask("How much of a pay offer did the ferry union reject?", k=4)
+    assert answer.citations[0].source == "ferry-herald.md"
+    assert answer.citations[0].also_reported_by == ["Valley Times"]
+
+
+def test_a_copy_whose_passages_differ_too_much_for_query_time_folding_is_still_folded(dated_copy: QA) -> None:
+    """The Island Courier runs the wire story with its own closing paragraph: its passage shares under 80%
+    of its words with the others (no query-time fold), but its article is a copy, found at index time."""
+    herald = (DATED / "ferry-herald.md").read_text(encoding="utf-8")
+    own = (
+        "\n\nIsland Courier readers told us the walkout left Kelby pier deserted, fishermen offering lifts "
+        "in their trawlers, schoolchildren sitting lessons online, and the harbourmaster's cafe doing "
+        "unusually brisk trade serving stranded tourists soup, sandwiches, tea and gossip until late.\n"
+    )
+    courier = herald.replace("Harbour Herald", "Island Courier").replace("2025-10-08", "2025-10-09")
+    (dated_copy.settings.corpus_dir / "ferry-courier.md").write_text(courier + own, encoding="utf-8")
+    assert _copies_after_reindex(dated_copy)["ferry-courier.md"] == "ferry-coastline.html"
+    answer = dated_copy.ask("How much of a pay offer did the ferry union reject?", k=4)
+    cited = [c.source for c in answer.citations]
+    assert (WIRE_COPIES | {"ferry-courier.md"}) & set(cited) == {"ferry-coastline.html"}, cited
+    quoted = next(c for c in answer.citations if c.source == "ferry-coastline.html")
+    assert set(quoted.also_reported_by) == {"Harbour Herald", "Valley Times", "Island Courier"}
+
+
+def test_an_index_built_before_copies_were_recorded_still_answers_and_learns_them_without_embedding(
+    dated_copy: QA,
+) -> None:
+    state = dated_copy.store.read_state()
+    unsigned = {s: replace(doc, signature="", copy_of=None) for s, doc in state.documents.items()}
+    dated_copy.store.write_state(replace(state, generation=state.generation + 1, documents=unsigned))
+    assert "copy_of" not in json.dumps(dated_copy.store.read_state().to_json())
+    before = QA(dated_copy.settings, embedder=dated_copy.embedder)
+    answer = before.ask("How much of a pay offer did the ferry union reject?", k=4)
+    copies = [c for c in answer.citations if c.source in WIRE_COPIES]
+    assert len(copies) == 1 and len(copies[0].also_reported_by) == 2  # folded at query time
+    summary = before.reindex()
+    assert summary.embedded == 0 and summary.updated == 0
+    assert set(before.store.read_state().copy_of) == {"ferry-herald.md", "ferry-valley.txt"}
+
+
 def test_undated_seed_corpus_still_answers_troops_with_its_three_sources(seed_qa: QA) -> None:
     answer = seed_qa.ask("How many US troops are in Iraq?")
     assert "2,500" in answer.answer and not answer.answer.startswith("As of")

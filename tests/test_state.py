@@ -43,6 +43,17 @@ def test_state_round_trips_the_stored_document_unchanged() -> None:
     assert not outdated_format(state)
 
 
+def test_state_records_signature_and_copy_of_and_reads_states_written_without_them() -> None:
+    copy = {**STORED["documents"]["a.txt"], "signature": "0" * 512, "copy_of": "b.txt"}  # type: ignore[dict-item]
+    stored = {**STORED, "documents": {"a.txt": copy}}
+    state = IndexState.from_json(json.loads(json.dumps(stored)))
+    assert state.documents["a.txt"].copy_of == "b.txt" and state.copy_of == {"a.txt": "b.txt"}
+    assert json.dumps(state.to_json(), sort_keys=True) == json.dumps(stored, sort_keys=True)
+    before = IndexState.from_json(STORED)  # written by a newsqa from before copies were indexed
+    assert before.documents["a.txt"].signature == "" and before.copy_of == {}
+    assert not outdated_format(before)  # no rebuild: the next reindex only reads the missing signatures
+
+
 def test_state_written_before_dated_chunks_reads_but_is_outdated() -> None:
     """A format-1 index (chunks without `published_day`, `site`, `updated`) must be rebuilt, not mixed."""
     old = json.loads(json.dumps(STORED))

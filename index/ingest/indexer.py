@@ -12,15 +12,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from newsqa.index.errors import NewsqaError, ReindexBusyError, ReindexError
 from newsqa.index.ingest.chunking import Chunker
+from newsqa.index.ingest.copies import copy_groups
 from newsqa.index.ingest.reader import scan_corpus
 from newsqa.index.store.chroma import CHUNK_PREFIX, ChromaStore
 from newsqa.index.store.records import embedding_text, record_id, source_of, version_of
 from newsqa.index.store.state import STATE_FORMAT, DocumentState, IndexConfig, IndexState, outdated_format
+from newsqa.index.text.shingles import minhash
 from newsqa.index.types import Article, Chunk, Progress, ReindexSummary
 
 log = logging.getLogger(__name__)
@@ -94,14 +96,16 @@ class Indexer:
                 STATE_FORMAT,
             )
         # A file whose bytes still hash to its indexed sha256 is not parsed again: on a large corpus
-        # parsing and cleaning every file would cost more than the change being indexed.
+        # parsing and cleaning every file would cost more than the change being indexed. An article
+        # indexed before signatures were stored is read once more for its signature (not re-embedded).
         old_docs = {} if full or state is None else state.documents
-        known = {source: doc.sha256 for source, doc in old_docs.items()}
+        known = {source: doc.sha256 for source, doc in old_docs.items() if doc.signature}
         articles, unchanged, skipped = scan_corpus(self.corpus_dir, known)
         if not articles and not unchanged:
             skipped.append(f"no articles in {self.corpus_dir}: add .txt, .md or .html files")
         plan = self._plan(articles, unchanged, state, full)
-        if not plan.full and not plan.to_embed and not plan.removed:
+        unsigned = any(not doc.signature for doc in old_docs.values())
+        if not plan.full and not plan.to_embed and not plan.removed and not unsigned:
             self._collect_garbage(state)
             return self._summary(plan, state, skipped, 0, started)
         generation = state.generation + 1 if state else 1
@@ -202,9 +206,12 @@ class Indexer:
                     updated=article.updated,
                     site=article.site,
                     author=article.author,
+                    signature=minhash(article.text),
                 )
             elif article.source in old_docs:
-                documents[article.source] = old_docs[article.source]
+                old = old_docs[article.source]
+                signed = old.signature or minhash(article.text)
+                documents[article.source] = replace(old, signature=signed)
         for source in plan.unchanged:  # hashed, not read: not in `articles`
             if source not in documents and source in old_docs:
                 documents[source] = old_docs[source]
@@ -212,7 +219,7 @@ class Indexer:
             generation=generation,
             collection=collection,
             config=self.config,
-            documents=documents,
+            documents=_with_copies(documents),
             updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
 
@@ -285,6 +292,15 @@ class Indexer:
             seconds=round(time.perf_counter() - started, 3),
             generation=state.generation if state else 0,
         )
+
+
+def _with_copies(documents: dict[str, DocumentState]) -> dict[str, DocumentState]:
+    """`documents` with `copy_of` recomputed over the whole corpus (a canonical copy may have changed)."""
+    copy_of = copy_groups(
+        {source: doc.signature for source, doc in documents.items()},
+        {source: doc.published for source, doc in documents.items()},
+    )
+    return {source: replace(doc, copy_of=copy_of.get(source)) for source, doc in documents.items()}
 
 
 def _config_change(old: IndexConfig | None, new: IndexConfig) -> str | None:

@@ -37,6 +37,7 @@ class Generation(Protocol):
     @property
     def chunk_days(self) -> np.ndarray: ...  # each chunk's published day number (0: undated)
     def is_live(self, record: str, source: str) -> bool: ...
+    def canonical_chunk(self, chunk: Chunk, days: tuple[int, int] | None) -> Chunk | None: ...
 
 
 class DenseIndex(Protocol):
@@ -103,18 +104,36 @@ def retrieve(
     seen: list[set[str]] = []
     copies: dict[str, list[Chunk]] = {}
     for cid in ranked:
-        words = set(_WORDS.findall(by_id[cid].text.lower()))
+        # A passage of an article indexed as a copy (ingest/copies.py) stands for its canonical
+        # article's passage at the same position, which is the one quoted.
+        twin = snapshot.canonical_chunk(by_id[cid], days)
+        lead = cid if twin is None else twin.id
+        if twin is not None:
+            by_id.setdefault(lead, twin)
+            for scores in (fused, similarity, bm25):
+                if cid in scores:
+                    scores.setdefault(lead, scores[cid])
+            for ranks in (dense_rank, lexical_rank):
+                if cid in ranks:
+                    ranks.setdefault(lead, ranks[cid])
+        if lead in kept:
+            if lead != cid:
+                copies[lead].append(by_id[cid])
+            continue
+        words = set(_WORDS.findall(by_id[lead].text.lower()))
         same = next(
             (kept[i] for i, other in enumerate(seen) if _jaccard(words, other) >= NEAR_DUPLICATE), None
         )
-        if same is not None:  # near-duplicate of a better passage: a syndicated copy, or chunk overlap
-            if by_id[cid].source != by_id[same].source:
-                copies.setdefault(same, []).append(by_id[cid])
+        if same is not None:  # near-duplicate of a better passage: an unindexed copy, or chunk overlap
+            for chunk in {by_id[lead].id: by_id[lead], by_id[cid].id: by_id[cid]}.values():
+                if chunk.source != by_id[same].source:
+                    copies[same].append(chunk)
             continue
         if len(kept) >= n:
             continue  # still read on: copies of the kept passages may come later
-        kept.append(cid)
+        kept.append(lead)
         seen.append(words)
+        copies[lead] = [] if lead == cid else [by_id[cid]]
     passages = [
         Passage(
             by_id[cid],

@@ -15,7 +15,7 @@ import numpy as np
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.chunk_table import ChunkList, ChunkRows
-from newsqa.index.store.records import embedding_text, version_of
+from newsqa.index.store.records import embedding_text, published_day, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import DocumentState, IndexState
 from newsqa.index.text.normalise import fold
@@ -46,6 +46,19 @@ class Snapshot:
 
     def is_live(self, record: str, source: str) -> bool:
         return self.versions.get(source) == version_of(record)
+
+    def canonical_chunk(self, chunk: Chunk, days: tuple[int, int] | None = None) -> Chunk | None:
+        """When `chunk`'s article was indexed as a copy of another, that article's chunk at the same
+        position (or its last), if it is published within `days`; else None."""
+        doc = self.documents.get(chunk.source)
+        canonical = doc.copy_of if doc is not None else None
+        span = self.chunks.span(canonical) if canonical else []
+        if not span:
+            return None
+        twin = span[min(chunk.n, len(span) - 1)]
+        if days is not None and not days[0] <= published_day(twin.published) <= days[1]:
+            return None
+        return twin
 
     @classmethod
     def empty(cls) -> Snapshot:

@@ -35,6 +35,15 @@ class IndexConfig:
         return cls(**data)
 
 
+# Written only when set, so that a state without copies is the very document earlier versions wrote.
+_OPTIONAL = {"signature": "", "copy_of": None}
+
+
+def _document_json(doc: DocumentState) -> dict[str, Any]:
+    fields = asdict(doc).items()
+    return {key: value for key, value in fields if key not in _OPTIONAL or value != _OPTIONAL[key]}
+
+
 def outdated_format(state: IndexState) -> bool:
     """Whether `state` was written by an earlier newsqa whose chunks lack metadata this one reads."""
     return state.config is None or state.config.format < STATE_FORMAT
@@ -53,6 +62,10 @@ class DocumentState:
     updated: str | None = None
     site: str | None = None
     author: str | None = None
+    # MinHash of the text's word shingles (text/shingles.py), and the article this one is a
+    # near-identical copy of (ingest/copies.py). Absent from states written before: "" and None.
+    signature: str = ""
+    copy_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,11 @@ class IndexState:
         return {source: doc.version for source, doc in self.documents.items()}
 
     @property
+    def copy_of(self) -> dict[str, str]:
+        """Source → the canonical source, for each article indexed as a copy of another."""
+        return {source: doc.copy_of for source, doc in self.documents.items() if doc.copy_of}
+
+    @property
     def chunk_count(self) -> int:
         return sum(doc.chunks for doc in self.documents.values())
 
@@ -89,7 +107,7 @@ class IndexState:
             "generation": self.generation,
             "collection": self.collection,
             "config": None if self.config is None else asdict(self.config),
-            "documents": {source: asdict(doc) for source, doc in self.documents.items()},
+            "documents": {source: _document_json(doc) for source, doc in self.documents.items()},
             "updated_at": self.updated_at,
         }
 
@@ -108,6 +126,8 @@ class IndexState:
                     updated=doc.get("updated"),
                     site=doc.get("site"),
                     author=doc.get("author"),
+                    signature=str(doc.get("signature") or ""),
+                    copy_of=doc.get("copy_of"),
                 )
                 for source, doc in dict(data.get("documents", {})).items()
             }
