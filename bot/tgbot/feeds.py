@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Update
@@ -74,38 +75,32 @@ async def add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not urls:
         await message.reply_text("Usage: /add URL [URL…] (article pages; they are fetched and indexed)")
         return
-    if st.reindex.running:
-        await message.reply_text(BUSY)
-        return
-    status = await message.reply_text(progress_text(None))
-    st.reindex.run(
-        context.application,
-        update,
-        status,
-        lambda progress: st.qa.add_urls(urls, progress),
-        render_web,
-        progress_text=progress_text,
-        name="add",
-    )
+    await _fetch_and_index(update, context, lambda progress: st.qa.add_urls(urls, progress), "add")
 
 
 async def refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/refresh: poll the feeds now, fetch new and changed entries, reindex."""
     if not await _admin(update, context, "refresh"):
         return
+    st = state(context)
+    await _fetch_and_index(update, context, lambda progress: st.qa.refresh_feeds(progress), "refresh")
+
+
+async def _fetch_and_index(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    work: Callable[[Callable[[Progress], None]], Any],
+    name: str,
+) -> None:
+    """Run `work` (a fetch and reindex) in the background, its progress and summary edited into one
+    message, as /reindex does; refused while a reindex or refresh runs."""
     st, message = state(context), _message(update)
     if st.reindex.running:
         await message.reply_text(BUSY)
         return
     status = await message.reply_text(progress_text(None))
     st.reindex.run(
-        context.application,
-        update,
-        status,
-        lambda progress: st.qa.refresh_feeds(progress),
-        render_web,
-        progress_text=progress_text,
-        name="refresh",
+        context.application, update, status, work, render_web, progress_text=progress_text, name=name
     )
 
 
