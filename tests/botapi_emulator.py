@@ -323,7 +323,10 @@ class BotApiEmulator:
                 result = self._get_updates(params)
             else:
                 with self._cond:
-                    result = self._dispatch(method, params)
+                    try:
+                        result = self._dispatch(method, params)
+                    except KeyError as missing:  # as Telegram answers a call without a required field
+                        raise ApiError(400, f"Bad Request: {missing.args[0]} is empty") from None
         except ApiError as err:
             call.status = err.status
             extra = {"parameters": {"retry_after": err.retry_after}} if err.retry_after else {}
