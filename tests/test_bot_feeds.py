@@ -18,19 +18,12 @@ from newsqa.index.config import Settings
 from newsqa.index.service import QA
 from tests.botapi_emulator import TOKEN, BotApiEmulator, bot_thread
 from tests.web_server import NewsSite, Page
-from tests.webpages import site_page
+from tests.webpages import FERRY, QUESTION, site_page
 
 pytestmark = pytest.mark.timeout(180)
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 ADMIN = 777
-FERRY = [
-    "The Harbour Ferry Company will raise the adult single fare between Norhaven and the islands to 4.20 "
-    "pounds on 1 April, the company said on Tuesday, blaming the cost of fuel.",
-    "Children under twelve will keep travelling free, and the company said the 38 crossings a day would "
-    "not be cut. Island councillors called the increase a blow to commuters who cross every day.",
-]
-QUESTION = "How much will the adult ferry fare be?"
 
 
 def ferry_page(site: NewsSite, fare: str) -> Page:

@@ -14,17 +14,10 @@ from newsqa.bot.cli import main
 from newsqa.index.errors import ReindexBusyError
 from newsqa.index.store.locks import index_dir_lock
 from tests.web_server import NewsSite, Page
-from tests.webpages import site_page
+from tests.webpages import FERRY, QUESTION, site_page
 
 from .conftest import FEED_KEYS, PAGE_KEYS, SEED_CORPUS, WEB_JSON_KEYS
 
-FERRY = [
-    "The Harbour Ferry Company will raise the adult single fare between Norhaven and the islands to 4.20 "
-    "pounds on 1 April, the company said on Tuesday, blaming the cost of fuel.",
-    "Children under twelve will keep travelling free, and the company said the 38 crossings a day would "
-    "not be cut. Island councillors called the increase a blow to commuters who cross every day.",
-]
-QUESTION = "How much will the adult ferry fare be?"
 WEB = {"allow_private_urls": True, "fetch_delay_s": 0, "fetch_timeout_s": 2}
 
 

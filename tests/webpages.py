@@ -7,6 +7,15 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+# The article the web tests fetch, index and correct (4.20 becomes another fare), and what they ask.
+FERRY = [
+    "The Harbour Ferry Company will raise the adult single fare between Norhaven and the islands to 4.20 "
+    "pounds on 1 April, the company said on Tuesday, blaming the cost of fuel.",
+    "Children under twelve will keep travelling free, and the company said the 38 crossings a day would "
+    "not be cut. Island councillors called the increase a blow to commuters who cross every day.",
+]
+QUESTION = "How much will the adult ferry fare be?"
+
 # Each line of chrome a page carries; none may reach the extracted text.
 CHROME = [
     "Accept all cookies",
