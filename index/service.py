@@ -14,7 +14,7 @@ from typing import Any
 from newsqa.index.answering.answer import extract, passage_coverage, with_further_sources, within_sources
 from newsqa.index.answering.conversation import Conversations
 from newsqa.index.answering.metadata import author_answer, author_topic
-from newsqa.index.answering.question import Question, analyse, tidy
+from newsqa.index.answering.question import Question, analyse, spelled_as_indexed, tidy
 from newsqa.index.answering.window import asked_window
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
@@ -295,6 +295,7 @@ class QA:
         when set) and each passage's coverage of the question."""
         snapshot, found = self.index.reopening(lambda: self._retrieve(embedding, question, days))
         question_info = analyse(question, follow_up=follow_up)
+        question_info = spelled_as_indexed(question_info, snapshot.lexical.spelled_like)  # typos in words
         coverage = passage_coverage(question_info, found.passages, snapshot.lexical)
         top = max(k or self.settings.top_k, RANKED)
         return snapshot, question_info, rerank(found.passages, coverage)[:top], coverage

@@ -271,11 +271,7 @@ def test_json_has_a_short_answer_inside_the_answer_and_null_when_abstained(model
         ("how many us troops r in iraq now", "2,500"),
         ("how many soldiers r in iraq now", "2,500"),
         ("<b>which news agency reported what lavrentyev said</b>", "TASS"),
-        pytest.param(
-            "<b>who is lavrentiev</b>",
-            "Lavrentyev",
-            marks=pytest.mark.xfail(strict=True, reason="known miss: abstains on 'who is X'"),
-        ),
+        ("<b>who is lavrentiev</b>", "Lavrentyev"),
         ("**when does iraq want the withdrawl timetable to start**", "September"),
         ("https://example.com/x which news agency reported what lavrentyev said", "TASS"),
     ],

@@ -118,6 +118,20 @@ def test_a_sentence_covers_a_synonym_of_the_question_word_in_part():
     assert _covered(question, idf, sentence_stems("The firm purchased a rival in Iraq.")) == 0.5
 
 
+@pytest.mark.fast
+def test_a_word_the_corpus_never_uses_is_read_as_the_corpus_spells_it():
+    from newsqa.index.answering.question import spelled_as_indexed
+    from newsqa.index.retrieval.lexical import LexicalIndex
+
+    lexical = LexicalIndex(["Alexander Lavrentyev spoke to TASS.", "Iraq and Iran talked.", "Troops left."])
+    assert lexical.spelled_like("lavrentiev") == "lavrentyev"
+    assert lexical.spelled_like("iraq") is None  # known
+    assert lexical.spelled_like("irat") is None  # under five letters: Iran is not Iraq
+    assert lexical.spelled_like("parliament") is None  # nothing one letter away
+    question = spelled_as_indexed(analyse("who is lavrentiev"), lexical.spelled_like)
+    assert question.terms == ("lavrentyev",)
+
+
 def test_informal_questions_with_a_synonym_or_a_lower_case_country(seed_qa: QA):
     assert "2,500" in seed_qa.ask("how many soldiers r in iraq now").answer
     assert "2,500" in seed_qa.ask("how many us troops r in iraq now").answer

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from newsqa.index.text.names import entities
 from newsqa.index.text.numbers import YEAR
@@ -127,6 +128,13 @@ _FRAMES = re.compile(
     r"|\bright now\b|\bat present\b|\bthese days\b",
     re.IGNORECASE,
 )
+
+
+def spelled_as_indexed(question: Question, spelled_like: Callable[[str], str | None]) -> Question:
+    """`question` with each term the corpus never uses but spells one letter differently read as the
+    corpus spells it ("who is lavrentiev" → lavrentyev): `spelled_like` is LexicalIndex.spelled_like."""
+    terms = tuple(spelled_like(t) or t for t in question.terms)
+    return question if terms == question.terms else replace(question, terms=terms)
 
 
 def analyse(text: str, *, follow_up: bool = False) -> Question:

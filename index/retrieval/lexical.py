@@ -11,6 +11,7 @@ import bm25s
 import numpy as np
 from bm25s.tokenization import Tokenizer
 
+from newsqa.index.text.names import one_edit_apart
 from newsqa.index.text.normalise import normalise
 from newsqa.index.text.terms import stemmer, stems
 
@@ -100,6 +101,18 @@ class LexicalIndex:
     def known(self, stem: str) -> bool:
         """Whether any indexed text contains the stem."""
         return stem in self._df
+
+    def spelled_like(self, stem: str) -> str | None:
+        """The indexed stem `stem` is a typo of: one edit away, same first letter, five letters or
+        more (Iran is not Iraq); the most frequent when several are. None for a known stem."""
+        if len(stem) < 5 or stem in self._df:
+            return None
+        near = [
+            t
+            for t in self._df
+            if t[:1] == stem[:1] and abs(len(t) - len(stem)) <= 1 and one_edit_apart(t, stem)
+        ]
+        return max(near, key=lambda t: (self._df[t], t), default=None)
 
     def idf(self, stem: str) -> float:
         """Smoothed inverse document frequency of a stem (unknown stems count as rare)."""

@@ -126,7 +126,7 @@ def _words(folded_text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", folded_text))
 
 
-def _one_edit_apart(a: str, b: str) -> bool:
+def one_edit_apart(a: str, b: str) -> bool:
     """One substitution, insertion, deletion or swap of neighbours inside the word ("Zeria"/"Zeira")."""
     if abs(len(a) - len(b)) > 1 or a == b:
         return a == b
@@ -151,7 +151,7 @@ def misspelt_mention(folded_text: str, name: str) -> bool:
     if len(word) < 5:
         return False
     return any(
-        w[0] == word[0] and _one_edit_apart(w, word)
+        w[0] == word[0] and one_edit_apart(w, word)
         for w in _words(folded_text)
         if abs(len(w) - len(word)) <= 1
     )
