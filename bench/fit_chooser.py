@@ -38,6 +38,7 @@ INDEX = ROOT / "bench" / "results" / "cache" / "squad"
 # BBC News indexed as bench/perf.py does (corpus copy00/<topic>/<n>.txt); built on first use.
 BBC_CACHE = ROOT / "bench" / "results" / "cache" / "bbc"
 BBC_QUESTIONS = ROOT / "bench" / "sets" / "bbc-train.jsonl"
+SQUAD2 = SHARED / "data" / "squad2-train-articles.json"
 SEED = 13
 PRECISION = 0.9
 L2 = 1.0
@@ -132,6 +133,50 @@ def collect_bbc() -> list[dict]:
             )
         if n % 50 == 0:
             print(f"BBC {n}/{len(asked)} questions", file=sys.stderr, flush=True)
+    return rows
+
+
+def collect_squad2() -> list[dict]:
+    """Feature rows of the SQuAD 2.0 questions of the articles the reader trained on (fold A), asked as
+    is: answerable ones, and adversarial look-alikes that nothing answers. The held-out fold (what
+    `bench/quality.py --set squad2-heldout` measures) is never read."""
+    from newsqa.index.answering import learned
+    from newsqa.index.answering.reader import Reader
+    from newsqa.index.config import Settings
+    from newsqa.index.retrieval.registry import make_embedder
+    from newsqa.index.service import QA
+
+    reader = Reader()
+    trained_on = set(reader.trained_on)
+    settings = Settings(corpus_dir=INDEX / "corpus", index_dir=INDEX / "newsqa", answerer="rules")
+    qa = QA(settings, embedder=make_embedder("minilm-int8"))
+    asked = [
+        (a["title"], item["question"], [x["text"] for x in item["answers"]], bool(item.get("is_impossible")))
+        for a in json.loads(SQUAD2.read_text())["data"]
+        if a["title"] in trained_on
+        for p in a["paragraphs"]
+        for item in p["qas"]
+    ]
+    rows = []
+    for n, (title, question, answers, impossible) in enumerate(asked, 1):
+        info, passages, snapshot = qa.passages(question)
+        scored = learned.score(info, passages, reader, snapshot.article_text, snapshot.lexical)
+        rows.append(
+            {
+                "title": f"squad2/{title}",
+                "q": question,
+                "missing": impossible,
+                "kind": "lookalike" if impossible else "answerable",
+                "entities": len(info.entities),
+                "features": [list(s.features) for s in scored],
+                "holds": [
+                    not impossible and any(a.lower() in s.passage.chunk.text.lower() for a in answers)
+                    for s in scored
+                ],
+            }
+        )
+        if n % 100 == 0:
+            print(f"SQuAD 2.0 {n}/{len(asked)} questions", file=sys.stderr, flush=True)
     return rows
 
 
@@ -253,9 +298,26 @@ def figures(rows: list[dict], model: dict) -> dict:
         "hit@1 reader margin": hit(margin_first),
         "answered right (chooser, abstaining)": round(float(np.sum(y[ans] * ~abstain[ans])) / total, 4),
         "false abstention": round(float(np.mean(abstain[ans])), 4),
-        "missing-article abstention recall": round(float(np.mean(abstain[~ans])), 4),
+        "missing-article abstention recall": _recall(rows, abstain, "missing"),
+        "look-alike abstention recall": _recall(rows, abstain, "lookalike"),
         "abstention precision": round(float(np.mean(~ans[abstain])) if abstain.any() else 1.0, 4),
     }
+
+
+def _group(title: str) -> str:
+    """Which collection a row's title comes from: "bbc", "squad2" (fold A) or "squad" (validation)."""
+    return title.split("/")[0] if title.startswith(("bbc/", "squad2/")) else "squad"
+
+
+def _recall(rows: list[dict], abstain: np.ndarray, kind: str) -> float | None:
+    """Abstention recall over the rows of one kind of unanswerable question (None when there are none)."""
+    kinds = np.array([_kind(r) for r in rows if r["features"]])
+    chosen = kinds == kind
+    return round(float(np.mean(abstain[chosen])), 4) if chosen.any() else None
+
+
+def _kind(row: dict) -> str:
+    return row.get("kind") or ("missing" if row["missing"] else "answerable")
 
 
 def fit_all(rows: list[dict]) -> dict:
@@ -270,7 +332,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--install", action="store_true", help="write index/answering/model/chooser.json")
     parser.add_argument("--refresh", action="store_true", help="recollect the feature rows")
-    parser.add_argument("--no-bbc", action="store_true", help="fit on the SQuAD validation articles only")
+    parser.add_argument("--no-bbc", action="store_true", help="leave out the BBC questions we wrote")
+    parser.add_argument(
+        "--squad2", action="store_true", help="add the SQuAD 2.0 questions (look-alikes too) of fold A"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     cached = OUT / "rows.json"
@@ -282,24 +347,29 @@ def main() -> int:
         if args.refresh or not cached_bbc.is_file():
             cached_bbc.write_text(json.dumps(collect_bbc()))
         rows += json.loads(cached_bbc.read_text())
+    if args.squad2:
+        cached_squad2 = OUT / "rows-squad2.json"
+        if args.refresh or not cached_squad2.is_file():
+            cached_squad2.write_text(json.dumps(collect_squad2()))
+        rows += json.loads(cached_squad2.read_text())
     titles = sorted({r["title"] for r in rows})
-    squad_titles = [t for t in titles if not t.startswith("bbc/")]
-    bbc_titles = [t for t in titles if t.startswith("bbc/")]
+    groups = {prefix: [t for t in titles if _group(t) == prefix] for prefix in ("squad", "squad2", "bbc")}
     rng = np.random.default_rng(SEED)
-    rng.shuffle(squad_titles)
-    rng.shuffle(bbc_titles)
-    folds = [set(squad_titles[::2] + bbc_titles[::2]), set(squad_titles[1::2] + bbc_titles[1::2])]
+    for group in groups.values():
+        rng.shuffle(group)
+    folds = [{t for g in groups.values() for t in g[half::2]} for half in (0, 1)]
     report: dict = {"cross_validated": {}}
     for held in folds:
         model = fit_all([r for r in rows if r["title"] not in held])
-        squad_held = sorted(t for t in held if not t.startswith("bbc/"))
-        name = f"held out {squad_held} and {len(held) - len(squad_held)} BBC articles"
+        named = sorted(t for t in held if _group(t) != "bbc")
+        name = f"held out {named} and {len(held & set(groups['bbc']))} BBC articles"
         report["cross_validated"][name] = {
             "all": figures([r for r in rows if r["title"] in held], model),
-            "squad": figures(
-                [r for r in rows if r["title"] in held and not r["title"].startswith("bbc/")], model
-            ),
-            "bbc": figures([r for r in rows if r["title"] in held and r["title"].startswith("bbc/")], model),
+            **{
+                g: figures([r for r in rows if r["title"] in held and _group(r["title"]) == g], model)
+                for g, group in groups.items()
+                if group
+            },
         }
     model = fit_all(rows)
     report["fitted_on_all"] = figures(rows, model)
@@ -309,8 +379,8 @@ def main() -> int:
     if args.install:
         target = ROOT / "index" / "answering" / "model" / "chooser.json"
         meta = {
-            "fitted_on": squad_titles and sorted(squad_titles),
-            "fitted_on_bbc_questions": str(BBC_QUESTIONS.relative_to(ROOT)) if bbc_titles else None,
+            "fitted_on": sorted(groups["squad"] + groups["squad2"]),
+            "fitted_on_bbc_questions": str(BBC_QUESTIONS.relative_to(ROOT)) if groups["bbc"] else None,
             "passage_features": PASSAGE_FEATURES,
             "answer_features": ANSWER_FEATURES,
             "precision_target": PRECISION,
