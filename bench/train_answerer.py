@@ -375,7 +375,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--fold", choices=["a", "b", "all"], default="a")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1.5e-4)
     ap.add_argument("--neg-rate", type=float, default=0.35)
