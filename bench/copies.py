@@ -7,7 +7,7 @@ Dated corpus (tests/data/dated): precision/recall of the pairs each detector cal
 known copies (the three ferry copies: 3 pairs; every other pair, similar-topic articles included, is
 not a copy). BBC News (../shared/data/bbc-news, 2,225 articles): how many pairs each detector finds,
 how many both find, and a sample of each one's pairs printed for inspection. Embeddings come from the
-real bundled model (minilm-int8) over the first chunk as indexed (title line included). Prints the
+real bundled model (minilm) over the first chunk as indexed (title line included). Prints the
 figures and writes bench/results/copies-<timestamp>.json.
 """
 
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--bbc", type=Path, default=BBC)
     parser.add_argument("--sample", type=int, default=8)
     args = parser.parse_args()
-    embedder = make_embedder("minilm-int8")
+    embedder = make_embedder("minilm")
     results: dict[str, object] = {"copy_jaccard": COPY_JACCARD, "dated": dated(embedder)}
     print("dated:", json.dumps(results["dated"], indent=1))
     if args.bbc.is_dir():

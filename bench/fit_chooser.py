@@ -57,7 +57,7 @@ def collect() -> list[dict]:
     titles = json.loads((reader.model_dir / "reader.json").read_text())["validation"]
     squad = json.loads((SHARED / "data" / "squad-dev-v1.1.json").read_text())["data"]
     settings = Settings(corpus_dir=INDEX / "corpus", index_dir=INDEX / "newsqa", answerer="rules")
-    qa = QA(settings, embedder=make_embedder("minilm-int8"))
+    qa = QA(settings, embedder=make_embedder("minilm"))
     rows = []
     asked = [
         (a["title"], qa_["question"], [x["text"] for x in qa_["answers"]])
@@ -105,7 +105,7 @@ def collect_bbc() -> list[dict]:
     if not corpus.is_dir():
         shutil.copytree(SHARED / "data" / "bbc-news", corpus)
     settings = Settings(corpus_dir=BBC_CACHE / "corpus", index_dir=BBC_CACHE / "index", answerer="rules")
-    qa = QA(settings, embedder=make_embedder("minilm-int8"))
+    qa = QA(settings, embedder=make_embedder("minilm"))
     if not qa.has_index():
         qa.reindex()
     reader = Reader()

@@ -140,7 +140,7 @@ def run_set(
     # The SQuAD sets that keep the whole corpus share one index.
     folder = CACHE / ("squad" if name in ("squad-eval", "squad2-heldout") else name)
     corpus_dir = write_corpus(evalset.corpus, folder / "corpus") if evalset.corpus else ROOT / "corpus"
-    embedder = make_embedder("minilm-int8")
+    embedder = make_embedder("minilm")
     settings = Settings(corpus_dir=corpus_dir, index_dir=folder / "newsqa", answerer=answerer)
     qa = QA(settings, embedder=embedder)
     note(f"[{name}] newsqa: indexing {corpus_dir.relative_to(ROOT)} (incremental)…")

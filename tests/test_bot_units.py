@@ -152,6 +152,16 @@ def test_a_question_while_the_index_is_rebuilt_gets_a_wait_reply_not_no_index() 
 
 
 @pytest.mark.fast
+def test_a_question_to_an_index_of_another_embedding_model_asks_an_admin_to_reindex() -> None:
+    from newsqa.bot.tgbot.handlers import _polite
+    from newsqa.index.config import Settings
+    from newsqa.index.errors import IndexModelError
+
+    reply = _polite(IndexModelError("the index … was built with embedding model minilm-int8:…"), Settings())
+    assert reply is not None and "another embedding model" in reply and "/reindex" in reply
+
+
+@pytest.mark.fast
 def test_network_errors_are_one_line_unless_verbose(caplog: pytest.LogCaptureFixture) -> None:
     from telegram.error import NetworkError
 

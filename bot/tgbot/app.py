@@ -131,7 +131,7 @@ def _warm_up(qa: QA) -> None:
     """Load the model and the live index before taking updates, so the first users don't wait for it."""
     try:
         qa.embedder.get_query_embedding("warm up")
-        qa.snapshot()
+        qa.snapshot_for_questions()  # an index of another model is said here, once, as well
     except NewsqaError as exc:  # e.g. no index yet: the handlers say so politely
         log.warning("not ready yet: %s", exc)
 

@@ -24,6 +24,7 @@ from newsqa.bot.tgbot.threads import Threads, own_key
 from newsqa.index.config import Settings
 from newsqa.index.errors import (
     IndexBuildingError,
+    IndexModelError,
     IndexNotFoundError,
     QuestionError,
     ReindexBusyError,
@@ -273,6 +274,8 @@ def _polite(error: BaseException, settings: Settings) -> str | None:
         return "I'm re-reading the articles right now. Please ask again in a moment."
     if isinstance(error, IndexNotFoundError):
         return "I haven't indexed any articles yet. An admin can run /reindex."
+    if isinstance(error, IndexModelError):
+        return "My index was built with another embedding model. An admin can run /reindex to rebuild it."
     if isinstance(error, StoreUnavailableError):
         return "The article store is unavailable right now. Please try again in a minute."
     if isinstance(error, ReindexBusyError):
@@ -285,7 +288,7 @@ def _polite(error: BaseException, settings: Settings) -> str | None:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error with its traceback and tell the user, briefly and politely."""
     error = context.error
-    expected = isinstance(error, (QuestionError, IndexNotFoundError))
+    expected = isinstance(error, (QuestionError, IndexNotFoundError, IndexModelError))
     level = logging.INFO if expected else logging.ERROR
     update_id = update.update_id if isinstance(update, Update) else None
     log.log(level, "update %s failed: %s", update_id, error, exc_info=None if expected else error)

@@ -19,6 +19,7 @@ from newsqa.index.errors import NewsqaError, ReindexBusyError, ReindexError
 from newsqa.index.ingest.chunking import Chunker
 from newsqa.index.ingest.copies import copy_groups
 from newsqa.index.ingest.reader import scan_corpus
+from newsqa.index.retrieval.registry import model_note
 from newsqa.index.store.chroma import CHUNK_PREFIX, ChromaStore
 from newsqa.index.store.records import embedding_text, record_id, source_of, version_of
 from newsqa.index.store.state import STATE_FORMAT, DocumentState, IndexConfig, IndexState, outdated_format
@@ -308,14 +309,15 @@ def _config_change(old: IndexConfig | None, new: IndexConfig) -> str | None:
     None when nothing does, or when the format alone differs (outdated_format says that)."""
     if old is None:
         return None
-    parts = [
-        f"{label} {getattr(old, field)} (now {getattr(new, field)})"
-        for field, label in (
-            ("embed_model", "embedding model"),
-            ("chunk_tokens", "CHUNK_TOKENS"),
-            ("chunk_overlap", "CHUNK_OVERLAP"),
-        )
-        if getattr(old, field) != getattr(new, field)
-    ]
+    parts: list[str] = []
+    for field, label in (
+        ("embed_model", "embedding model"),
+        ("chunk_tokens", "CHUNK_TOKENS"),
+        ("chunk_overlap", "CHUNK_OVERLAP"),
+    ):
+        was, now = getattr(old, field), getattr(new, field)
+        if was != now:
+            note = model_note(was) if field == "embed_model" else None  # e.g. the int8 model's id
+            parts.append(f"{label} {was} ({f'{note}; now' if note else 'now'} {now})")
     return ", ".join(parts) or None
 

@@ -2,7 +2,8 @@
 
 Accepted names:
 
-    minilm-int8                       the bundled model (default; retrieval/minilm.py)
+    minilm                            the bundled model (default; retrieval/minilm.py)
+    minilm-int8                       the same (its name until 2026-11, when it was an int8 export)
     fastembed:<dir>                   fastembed on a local model folder (all-MiniLM-L6-v2 layout)
     fastembed:<model name>@<dir>      the same, for another model fastembed knows
     openai:<model>                    an OpenAI-compatible /v1/embeddings endpoint at `base_url`
@@ -13,11 +14,14 @@ import this one, so there is no cycle between them.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from newsqa.index.config import embed_model_problem
+from newsqa.index.config import BUNDLED_MODEL_NAMES, embed_model_problem
 from newsqa.index.errors import EmbeddingError
 from newsqa.index.retrieval.embedding import NewsqaEmbedding
+
+log = logging.getLogger(__name__)
 
 
 def make_embedder(
@@ -30,9 +34,14 @@ def make_embedder(
     if problem:
         raise EmbeddingError(problem)
     kind, _, rest = name.strip().partition(":")
-    if kind == "minilm-int8":
+    if name.strip() in BUNDLED_MODEL_NAMES:
         from newsqa.index.retrieval.minilm import MiniLMEmbedding
 
+        if name.strip() != "minilm":
+            log.warning(
+                "EMBED_MODEL=%s is deprecated: it now means the bundled fp32 MiniLM; set EMBED_MODEL=minilm",
+                name.strip(),
+            )
         return MiniLMEmbedding()
     from newsqa.index.retrieval.external import FastEmbedEmbedding, OpenAICompatibleEmbedding
 
@@ -44,3 +53,10 @@ def make_embedder(
     return OpenAICompatibleEmbedding(
         model_name=rest, base_url=str(base_url), api_key=api_key, concurrency=concurrency
     )
+
+
+def model_note(model_id: str) -> str | None:
+    """What an embedding model id an index records was, when its id alone would not tell a user."""
+    if model_id.startswith("minilm-int8:"):  # the ids MiniLMEmbedding recorded until 2026-11
+        return "the int8 MiniLM newsqa bundled until 2026-11"
+    return None

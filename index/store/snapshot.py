@@ -17,7 +17,7 @@ from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.chunk_table import ChunkList, ChunkRows
 from newsqa.index.store.records import embedding_text, published_day, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.store.state import DocumentState, IndexState
+from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
 from newsqa.index.text.normalise import fold
 from newsqa.index.types import Chunk
 
@@ -31,6 +31,7 @@ class Snapshot:
     chunks: ChunkRows  # on disk when it came from the cache (store/chunk_table.py)
     lexical: LexicalIndex
     article_texts: dict[str, str]  # source → title and chunks, folded (text.normalise.fold); filled on use
+    config: IndexConfig | None = None  # what the generation was built with (None: unknown, or empty)
 
     def article_text(self, source: str) -> str:
         # Folding every article at load costs ~0.5 s on 2,000 articles; a question needs a few.
@@ -84,8 +85,9 @@ class Snapshot:
         collection = state.collection
         generation = state.generation
         saved = cache.load(state) if cache is not None else None
+        config = state.config
         if saved is not None:
-            return cls(generation, collection, versions, documents, saved[0], saved[1], {})
+            return cls(generation, collection, versions, documents, saved[0], saved[1], {}, config)
         texts: dict[str, str] = {}
         if previous is not None and previous.collection == collection:
             changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
@@ -102,8 +104,8 @@ class Snapshot:
             cache.save(state, ChunkList(live), lexical)
             saved = cache.load(state)
             if saved is not None:
-                return cls(generation, collection, versions, documents, saved[0], saved[1], texts)
-        return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts)
+                return cls(generation, collection, versions, documents, saved[0], saved[1], texts, config)
+        return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts, config)
 
 
 def _article_texts(chunks: list[Chunk]) -> dict[str, str]:
