@@ -86,7 +86,8 @@ class QuickstartBaseline:
     """The llama-index quickstart: SimpleDirectoryReader → VectorStoreIndex over Chroma, defaults.
 
     Default SentenceSplitter (1024 tokens, 200 overlap), default metadata in the embedded text,
-    similarity_top_k=2; its own Chroma folder, rebuilt only when the corpus changes.
+    similarity_top_k=2; its own Chroma folder, rebuilt only when the corpus or the embedding model
+    changes.
     """
 
     def __init__(self, corpus_dir: Path, folder: Path, embedder: Any) -> None:
@@ -98,7 +99,7 @@ class QuickstartBaseline:
         existed = (folder / "chroma").is_dir()
         store = ChromaStore(Settings(corpus_dir=corpus_dir, index_dir=folder))
         stamp_file = folder / "corpus.sha256"
-        stamp = corpus_stamp(self.corpus_dir)
+        stamp = f"{corpus_stamp(self.corpus_dir)} {embedder.model_id}"
         self.built_seconds: float | None = None
         if not stamp_file.is_file() or stamp_file.read_text() != stamp:
             started = time.perf_counter()
