@@ -26,11 +26,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Retrain the answer model from ../shared (seeded; ~30 min on 2 cores) and install it into
-# index/answering/model/: docs/answer-model.md. torch & co. come from the optional `train` extra.
+# Retrain the answer model from ../shared (seeded) and install it into index/answering/model/: the
+# reader (~60 min on 2 quiet cores), then the chooser on its readings (~30 min): docs/answer-model.md.
+# torch & co. come from the optional `train` extra.
 train: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	$(BIN)/python bench/train_answerer.py --fold a --install
+	$(BIN)/python bench/fit_chooser.py --refresh --install
 
 pkgview:
 	mkdir -p $(VIEW)/newsqa

@@ -44,20 +44,31 @@ PRECISION = 0.9
 L2 = 1.0
 
 
+def squad_qa():
+    """A QA over bench/quality.py's SQuAD index (all 2,067 dev paragraphs), written and indexed here
+    when it is missing or was built with another embedding model (an incremental reindex otherwise)."""
+    from newsqa.index.config import Settings
+    from newsqa.index.evaluation.sets import load, write_corpus
+    from newsqa.index.retrieval.registry import make_embedder
+    from newsqa.index.service import QA
+
+    corpus = write_corpus(load(SHARED / "data" / "squad-dev-v1.1.json").corpus, INDEX / "corpus")
+    settings = Settings(corpus_dir=corpus, index_dir=INDEX / "newsqa", answerer="rules")
+    qa = QA(settings, embedder=make_embedder("minilm"))
+    qa.reindex()
+    return qa
+
+
 def collect() -> list[dict]:
     """Feature rows of every validation question, asked as is and with its article missing."""
     from newsqa.index.answering import learned
     from newsqa.index.answering.reader import Reader
-    from newsqa.index.config import Settings
     from newsqa.index.evaluation.sets import squad_file_name
-    from newsqa.index.retrieval.registry import make_embedder
-    from newsqa.index.service import QA
 
     reader = Reader()
     titles = json.loads((reader.model_dir / "reader.json").read_text())["validation"]
     squad = json.loads((SHARED / "data" / "squad-dev-v1.1.json").read_text())["data"]
-    settings = Settings(corpus_dir=INDEX / "corpus", index_dir=INDEX / "newsqa", answerer="rules")
-    qa = QA(settings, embedder=make_embedder("minilm"))
+    qa = squad_qa()
     rows = []
     asked = [
         (a["title"], qa_["question"], [x["text"] for x in qa_["answers"]])
@@ -142,14 +153,10 @@ def collect_squad2() -> list[dict]:
     `bench/quality.py --set squad2-heldout` measures) is never read."""
     from newsqa.index.answering import learned
     from newsqa.index.answering.reader import Reader
-    from newsqa.index.config import Settings
-    from newsqa.index.retrieval.registry import make_embedder
-    from newsqa.index.service import QA
 
     reader = Reader()
     trained_on = set(reader.trained_on)
-    settings = Settings(corpus_dir=INDEX / "corpus", index_dir=INDEX / "newsqa", answerer="rules")
-    qa = QA(settings, embedder=make_embedder("minilm-int8"))
+    qa = squad_qa()
     asked = [
         (a["title"], item["question"], [x["text"] for x in item["answers"]], bool(item.get("is_impossible")))
         for a in json.loads(SQUAD2.read_text())["data"]
