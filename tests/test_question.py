@@ -132,6 +132,18 @@ def test_a_word_the_corpus_never_uses_is_read_as_the_corpus_spells_it():
     assert question.terms == ("lavrentyev",)
 
 
+@pytest.mark.fast
+def test_a_letter_dropped_or_added_is_read_as_the_corpus_spells_it_though_the_stem_differs():
+    from newsqa.index.retrieval.lexical import LexicalIndex
+
+    lexical = LexicalIndex(["Foreign Minister Hussein Allawi spoke.", "The withdrawal began.", "Troops left."])
+    assert lexical.spelled_like("minster") == "minist"  # "minister" stems to minist, "minster" to itself
+    assert lexical.spelled_like("withdrawl") == "withdraw"
+    assert lexical.spelled_like("forign") == "foreign"
+    assert lexical.spelled_like("monster") is None  # two letters from minister
+    assert lexical.spelled_like("hussain") == "hussein"  # same length: the first rule
+
+
 def test_informal_questions_with_a_synonym_or_a_lower_case_country(seed_qa: QA):
     assert "2,500" in seed_qa.ask("how many soldiers r in iraq now").answer
     assert "2,500" in seed_qa.ask("how many us troops r in iraq now").answer

@@ -11,7 +11,7 @@ import bm25s
 import numpy as np
 from bm25s.tokenization import Tokenizer
 
-from newsqa.index.text.names import one_edit_apart
+from newsqa.index.text.names import inner_edits, one_edit_apart
 from newsqa.index.text.normalise import normalise
 from newsqa.index.text.terms import stemmer, stems
 
@@ -112,6 +112,8 @@ class LexicalIndex:
             for t in self._df
             if t[:1] == stem[:1] and abs(len(t) - len(stem)) <= 1 and one_edit_apart(t, stem)
         ]
+        if not near:  # a letter dropped or added changes the stem too: "minster" → minister → "minist"
+            near = [t for t in set(stemmer().stemWords(sorted(inner_edits(stem)))) if t in self._df]
         return max(near, key=lambda t: (self._df[t], t), default=None)
 
     def idf(self, stem: str) -> float:

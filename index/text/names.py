@@ -126,6 +126,22 @@ def _words(folded_text: str) -> frozenset[str]:
     return frozenset(re.findall(r"\w+", folded_text))
 
 
+def inner_edits(word: str) -> set[str]:
+    """Every string one edit from `word` inside it: a letter inserted, dropped, changed or swapped with
+    its neighbour, never the first letter nor at the end (an added or dropped ending is inflection)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    out: set[str] = set()
+    for i in range(1, len(word)):
+        head, tail = word[:i], word[i:]
+        out.update(head + c + tail for c in letters)  # inserted before the i-th letter
+        if len(tail) > 1:  # the i-th letter dropped, changed or swapped, the last one kept
+            out.add(head + tail[1:])
+            out.update(head + c + tail[1:] for c in letters)
+            out.add(head + tail[1] + tail[0] + tail[2:])
+    out.discard(word)
+    return out
+
+
 def one_edit_apart(a: str, b: str) -> bool:
     """One substitution, insertion, deletion or swap of neighbours inside the word ("Zeria"/"Zeira")."""
     if abs(len(a) - len(b)) > 1 or a == b:
