@@ -114,6 +114,8 @@ def test_chat_keeps_answering_while_another_process_deletes_and_rebuilds_the_ind
             chat.kill()
     reader.join(10)
     errors = chat.stderr.read().decode()  # type: ignore[union-attr]
+    chat.stdout.close()  # type: ignore[union-attr]
+    chat.stderr.close()  # type: ignore[union-attr]
     assert rebuilt_at is not None
     assert sum(b"2,500" in line for line in out[rebuilt_at:]) >= 3, errors  # answering again
     assert "Traceback" not in errors and "disk" not in errors and "damaged" not in errors, errors
