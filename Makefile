@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `newsqa index` first: incremental (nothing to do when the index is current), and it rebuilds an
+# index an older newsqa built with another embedding model, which `ask` refuses.
 demo: $(STAMP)
+	$(BIN)/newsqa index
 	$(BIN)/newsqa ask "How many US troops are in Iraq?"
 
 test: $(STAMP)
