@@ -1,10 +1,10 @@
 """Fit the learned chooser (index/answering/chooser.py) on training-split questions; seeded.
 
-    python bench/fit_chooser.py [--install] [--refresh]
+    python bench/fit_chooser.py [--install] [--refresh] [--no-bbc] [--squad2]
 
 Data: every question of the 4 `validation` articles of the shipped reader (reader.json; SQuAD
 train-split articles the reader never trained on), asked against bench/quality.py's SQuAD index (all
-2,067 dev paragraphs; `python bench/quality.py --set squad-eval` builds it). Each question is asked
+2,067 dev paragraphs; written and indexed here when missing). Each question is asked
 twice: as is (answerable) and with its own article's passages taken out of what retrieval found
 (the article is missing: "not in my sources"). The eval articles are never read.
 
@@ -21,6 +21,7 @@ index/answering/model/chooser.json.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -44,6 +45,7 @@ PRECISION = 0.9
 L2 = 1.0
 
 
+@functools.cache
 def squad_qa():
     """A QA over bench/quality.py's SQuAD index (all 2,067 dev paragraphs), written and indexed here
     when it is missing or was built with another embedding model (an incremental reindex otherwise)."""
@@ -117,8 +119,7 @@ def collect_bbc() -> list[dict]:
         shutil.copytree(SHARED / "data" / "bbc-news", corpus)
     settings = Settings(corpus_dir=BBC_CACHE / "corpus", index_dir=BBC_CACHE / "index", answerer="rules")
     qa = QA(settings, embedder=make_embedder("minilm"))
-    if not qa.has_index():
-        qa.reindex()
+    qa.reindex()  # incremental: nothing when current; whole when built with another embedding model
     reader = Reader()
     rows = []
     asked = [json.loads(line) for line in BBC_QUESTIONS.read_text().splitlines() if line.strip()]
