@@ -136,7 +136,9 @@ def test_a_word_the_corpus_never_uses_is_read_as_the_corpus_spells_it():
 def test_a_letter_dropped_or_added_is_read_as_the_corpus_spells_it_though_the_stem_differs():
     from newsqa.index.retrieval.lexical import LexicalIndex
 
-    lexical = LexicalIndex(["Foreign Minister Hussein Allawi spoke.", "The withdrawal began.", "Troops left."])
+    lexical = LexicalIndex(
+        ["Foreign Minister Hussein Allawi spoke.", "The withdrawal began.", "Troops left."]
+    )
     assert lexical.spelled_like("minster") == "minist"  # "minister" stems to minist, "minster" to itself
     assert lexical.spelled_like("withdrawl") == "withdraw"
     assert lexical.spelled_like("forign") == "foreign"
