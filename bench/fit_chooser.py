@@ -84,7 +84,9 @@ def collect() -> list[dict]:
         folder = squad_file_name(title, 0).split("/")[0]
         for missing in (False, True):
             shown = [p for p in passages if not (missing and p.chunk.source.split("/")[0] == folder)]
-            scored = learned.score(info, shown, reader, snapshot.article_text, snapshot.lexical)
+            scored = learned.score(
+                info, shown, reader, snapshot.article_text, snapshot.lexical, snapshot.chunks.span
+            )
             rows.append(
                 {
                     "title": title,
@@ -129,7 +131,9 @@ def collect_bbc() -> list[dict]:
         answerable = bool(item.get("answers"))
         for missing in (False, True) if answerable else (True,):
             shown = [p for p in passages if not (missing and answerable and p.chunk.source == source)]
-            scored = learned.score(info, shown, reader, snapshot.article_text, snapshot.lexical)
+            scored = learned.score(
+                info, shown, reader, snapshot.article_text, snapshot.lexical, snapshot.chunks.span
+            )
             rows.append(
                 {
                     "title": f"bbc/{item['source']}",
@@ -168,7 +172,9 @@ def collect_squad2() -> list[dict]:
     rows = []
     for n, (title, question, answers, impossible) in enumerate(asked, 1):
         info, passages, snapshot = qa.passages(question)
-        scored = learned.score(info, passages, reader, snapshot.article_text, snapshot.lexical)
+        scored = learned.score(
+            info, passages, reader, snapshot.article_text, snapshot.lexical, snapshot.chunks.span
+        )
         rows.append(
             {
                 "title": f"squad2/{title}",

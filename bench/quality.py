@@ -43,6 +43,7 @@ COLUMNS = [
     (f"hit@{K}", f"hit@{K}"),
     ("answer_accuracy", "answer acc"),
     ("short_answer_f1", "short F1"),
+    ("right", "right"),
     ("abstained", "abstained"),
     ("abstention_precision", "abst P"),
     ("abstention_recall", "abst R"),

@@ -234,7 +234,12 @@ class QA:
             from newsqa.index.answering import learned
 
             result = learned.extract(
-                question_info, passages, self.reader, snapshot.article_text, snapshot.lexical
+                question_info,
+                passages,
+                self.reader,
+                snapshot.article_text,
+                snapshot.lexical,
+                snapshot.chunks.span,
             )
         else:
             result = extract(question_info, passages, snapshot.lexical, snapshot.article_text)

@@ -294,3 +294,33 @@ def test_every_model_file_ships_in_the_wheel():
 def test_a_country_typed_in_lower_case_must_be_named_by_the_article(model_qa: QA):
     assert model_qa.ask("how many us soldiers r stationed in germany").abstained
     assert not model_qa.ask("how many us soldiers r stationed in iraq").abstained
+
+
+def test_an_answer_just_past_a_chunk_border_is_read_with_the_paragraph_it_continues(model_qa: QA):
+    # The seed article's chunk 0 ends "… Sean Parnell stated in a statement. The declaration is not
+    # accidental …"; the answer is the next sentence of that paragraph, in chunk 1.
+    answer = model_qa.ask("What did Pentagon spokesman Sean Parnell say the reduction reflects?")
+    assert not answer.abstained
+    assert "shared success" in answer.answer
+
+
+@pytest.mark.fast
+def test_a_passage_goes_on_to_the_end_of_the_paragraph_a_chunk_border_cut():
+    from newsqa.index.answering.learned import CONTINUATION_CHARS, continued
+    from newsqa.index.types import Chunk, Passage
+
+    def chunk(n: int, text: str) -> Chunk:
+        return Chunk(id=f"a#{n}", source="a", n=n, text=text, title="A")
+
+    first = chunk(0, "Intro.\n\nOne said so. Two agreed.")
+    read = Passage(first, 1.0)
+    same_paragraph = chunk(1, "Two agreed. Three answered. Four too.\n\nA new paragraph.")
+    assert continued(read, [first, same_paragraph]).chunk.text == (
+        "Intro.\n\nOne said so. Two agreed. Three answered. Four too."
+    )
+    assert continued(read, [first, chunk(1, "Two agreed.\n\nA new paragraph.")]) == read
+    assert continued(read, [first, chunk(1, "No overlap with the chunk before.")]) == read
+    assert continued(read, [first]) == read  # the article's last chunk
+    long = "Word " * 80 + "end."
+    grown = continued(read, [first, chunk(1, f"Two agreed. Short one. {long} {long}")]).chunk.text
+    assert grown.endswith("Short one.") and len(grown) <= len(first.text) + CONTINUATION_CHARS + 1

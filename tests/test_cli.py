@@ -186,6 +186,7 @@ def test_eval_reports_metrics_on_a_question_set(workdir, monkeypatch, tmp_path):
     report = json.loads(result.stdout)
     assert report["answer_accuracy"] == 1.0 and report["hit@5"] == 1.0
     assert report["abstention_precision"] == 1.0 and report["abstention_recall"] == 1.0
+    assert report["right"] == 1.0
 
 
 def test_readme_examples_run(workdir, monkeypatch):

@@ -66,6 +66,7 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
     with_evidence = [o for o in graded if o.question.evidence or o.question.source]
     unanswerable = [o for o in outcomes if o.question.unanswerable]
     abstained = [o for o in outcomes if o.answer.abstained]
+    judged = [o for o in outcomes if o.question.unanswerable or o.question.answers]
     latencies = sorted(o.seconds * 1000 for o in outcomes[1:] or outcomes)  # the first query warms caches
 
     def share(part: float, whole: int) -> float | None:
@@ -84,6 +85,9 @@ def metrics(outcomes: list[Outcome], k: int = 5) -> dict[str, Any]:
             sum(best_f1(o.answer.short_answer, o.question.answers) for o in graded if o.question.answers),
             sum(1 for o in graded if o.question.answers),
         ),
+        # Over answerable and unanswerable questions alike: answered with an accepted answer, or
+        # abstained where nothing answers.
+        "right": share(sum(o.right for o in judged), len(judged)),
         "abstained": len(abstained),
         "abstention_precision": share(sum(o.question.unanswerable for o in abstained), len(abstained)),
         "abstention_recall": share(sum(o.answer.abstained for o in unanswerable), len(unanswerable)),
