@@ -27,6 +27,7 @@ from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreI
 from llama_index.vector_stores.chroma import ChromaVectorStore  # noqa: E402
 from perf_work import peak_rss_mb, percentile, rss_mb  # noqa: E402
 
+from newsqa.index.retrieval.embedding import llama_embedding  # noqa: E402
 from newsqa.index.retrieval.minilm import MiniLMEmbedding  # noqa: E402
 
 COLLECTION = "quickstart"
@@ -39,7 +40,9 @@ def _vector_store(index_dir: str) -> ChromaVectorStore:
 
 def _open(index_dir: str) -> tuple[VectorStoreIndex, MiniLMEmbedding]:
     embedder = MiniLMEmbedding()
-    index = VectorStoreIndex.from_vector_store(_vector_store(index_dir), embed_model=embedder)
+    index = VectorStoreIndex.from_vector_store(
+        _vector_store(index_dir), embed_model=llama_embedding(embedder)
+    )
     return index, embedder
 
 
@@ -52,7 +55,9 @@ def build(args: dict[str, Any]) -> dict[str, Any]:
     ).load_data()
     t_read = time.perf_counter() - t0
     context = StorageContext.from_defaults(vector_store=_vector_store(args["index_dir"]))
-    index = VectorStoreIndex.from_documents(documents, storage_context=context, embed_model=embedder)
+    index = VectorStoreIndex.from_documents(
+        documents, storage_context=context, embed_model=llama_embedding(embedder)
+    )
     seconds = time.perf_counter() - t0
     chunks = index.vector_store._collection.count()  # type: ignore[attr-defined]
     return {

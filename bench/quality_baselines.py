@@ -93,7 +93,12 @@ class QuickstartBaseline:
     def __init__(self, corpus_dir: Path, folder: Path, embedder: Any) -> None:
         from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
 
+        from newsqa.index.retrieval.embedding import llama_embedding
+        from newsqa.index.runtime import llama_index_core
         from newsqa.index.store.chroma import ChromaStore
+
+        llama_index_core()
+        embed_model = llama_embedding(embedder)
 
         self.corpus_dir = corpus_dir.resolve()
         existed = (folder / "chroma").is_dir()
@@ -107,12 +112,14 @@ class QuickstartBaseline:
                 store.drop(QUICKSTART_COLLECTION)
             documents = SimpleDirectoryReader(str(self.corpus_dir), recursive=True).load_data()
             storage = StorageContext.from_defaults(vector_store=store.vector_store(QUICKSTART_COLLECTION))
-            index = VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embedder)
+            index = VectorStoreIndex.from_documents(
+                documents, storage_context=storage, embed_model=embed_model
+            )
             stamp_file.write_text(stamp)
             self.built_seconds = time.perf_counter() - started
         else:
             index = VectorStoreIndex.from_vector_store(
-                store.vector_store(QUICKSTART_COLLECTION), embed_model=embedder
+                store.vector_store(QUICKSTART_COLLECTION), embed_model=embed_model
             )
         self._retriever = index.as_retriever(similarity_top_k=QUICKSTART_TOP_K)
 

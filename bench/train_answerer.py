@@ -89,8 +89,10 @@ class Bm25:
 
         self.stemmer = Stemmer.Stemmer("english")
         self.bm = bm25s.BM25()
-        self.bm.index(bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False),
-                      show_progress=False)
+        self.bm.index(
+            bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, show_progress=False),
+            show_progress=False,
+        )
         self.n = len(texts)
 
     def top(self, query: str, k: int) -> list[int]:
@@ -153,8 +155,13 @@ def build_examples(tok, titles, articles, squad2, rng, neg_rate: float, swap_rat
     """Training examples: answer windows, SQuAD 2.0 impossible windows, BM25 hard negatives,
     and (`swap_rate`) questions whose name was swapped for one their paragraph never mentions."""
     names = sorted(
-        {m.group(0) for t in titles for p in articles[t]["paragraphs"] for qa in p["qas"]
-         for m in _NAME.finditer(qa["question"])}
+        {
+            m.group(0)
+            for t in titles
+            for p in articles[t]["paragraphs"]
+            for qa in p["qas"]
+            for m in _NAME.finditer(qa["question"])
+        }
     )
     paras, owner = paragraphs(titles, articles, squad2)
     index = {o: n for n, o in enumerate(owner)}
@@ -241,8 +248,13 @@ def train(examples, args, log):
     for epoch in range(args.epochs):
         for idx in batches(examples, args.batch, rng):
             ids, types, mask, starts, ends = collate(examples, idx)
-            out = model(input_ids=ids, token_type_ids=types, attention_mask=mask,
-                        start_positions=starts, end_positions=ends)
+            out = model(
+                input_ids=ids,
+                token_type_ids=types,
+                attention_mask=mask,
+                start_positions=starts,
+                end_positions=ends,
+            )
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -251,8 +263,10 @@ def train(examples, args, log):
             step += 1
             if step % 20 == 0 or step == total:
                 el = time.time() - t0
-                log(f"epoch {epoch + 1} step {step}/{total} loss {out.loss.item():.3f} "
-                    f"{el / 60:.1f} min, eta {el / step * (total - step) / 60:.1f} min")
+                log(
+                    f"epoch {epoch + 1} step {step}/{total} loss {out.loss.item():.3f} "
+                    f"{el / 60:.1f} min, eta {el / step * (total - step) / 60:.1f} min"
+                )
     model.eval()
     return model
 
@@ -276,12 +290,20 @@ def export(model, out_dir: Path, log) -> Path:
 
     axes = {0: "batch", 1: "tokens"}
     torch.onnx.export(
-        Wrap(model), (ids, torch.zeros_like(ids), torch.ones_like(ids)), str(fp32),
+        Wrap(model),
+        (ids, torch.zeros_like(ids), torch.ones_like(ids)),
+        str(fp32),
         input_names=["input_ids", "token_type_ids", "attention_mask"],
         output_names=["start_logits", "end_logits"],
-        dynamic_axes={"input_ids": axes, "token_type_ids": axes, "attention_mask": axes,
-                      "start_logits": axes, "end_logits": axes},
-        opset_version=17, dynamo=False,
+        dynamic_axes={
+            "input_ids": axes,
+            "token_type_ids": axes,
+            "attention_mask": axes,
+            "start_logits": axes,
+            "end_logits": axes,
+        },
+        opset_version=17,
+        dynamo=False,
     )
     int8 = out_dir / "reader.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
@@ -325,8 +347,16 @@ def simulate(reader, titles, articles, squad2, hide_gold: bool, k: int = 4):
             found = [(r.margin, texts[i][r.start : r.end]) for i, r in enumerate(reader.read(q, texts)) if r]
             margin, span = max(found, default=(-99.0, ""))
             answerable = start is not None and not hide_gold
-            rows.append({"q": q, "title": t, "margin": margin, "span": span, "answerable": answerable,
-                         "f1": best_f1(span, golds.get(q, [])) if answerable else 0.0})
+            rows.append(
+                {
+                    "q": q,
+                    "title": t,
+                    "margin": margin,
+                    "span": span,
+                    "answerable": answerable,
+                    "f1": best_f1(span, golds.get(q, [])) if answerable else 0.0,
+                }
+            )
     return rows
 
 
@@ -356,8 +386,10 @@ def figures(rows, cal):
     a, b, th = cal["a"], cal["b"], cal["threshold"]
     ans = [r for r in rows if r["answerable"]]
     un = [r for r in rows if not r["answerable"]]
+
     def abst(r):
         return 1 / (1 + math.exp(a * r["margin"] + b)) >= th
+
     out = {
         "questions": len(rows),
         "answerable": len(ans),
@@ -422,8 +454,14 @@ def main() -> None:
     val_rows += simulate(reader, parts["validation"], articles, squad2, hide_gold=True)
     cal = calibrate(val_rows)
     log(f"calibration on validation articles: {cal}")
-    result = {"fold": args.fold, "args": {k: str(v) for k, v in vars(args).items()}, "plan": parts,
-              "examples": len(examples), "calibration": cal, "validation": figures(val_rows, cal)}
+    result = {
+        "fold": args.fold,
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "plan": parts,
+        "examples": len(examples),
+        "calibration": cal,
+        "validation": figures(val_rows, cal),
+    }
     if held:
         cv_rows = simulate(reader, held, articles, squad2, hide_gold=False)
         result["heldout_squad2"] = figures(cv_rows, cal)

@@ -3,7 +3,10 @@
 - tiktoken downloads its BPE files at first use unless TIKTOKEN_CACHE_DIR points at a copy;
   llama-index-core ships cl100k_base, so we point tiktoken there (unless the user set it).
 - llama-index's global `Settings.llm` / `Settings.embed_model` default to OpenAI: newsqa never
-  uses them, but a stray call must fail offline-safe, so both are set to local objects.
+  uses them, but a stray call must fail offline-safe, so both are set to local objects. llama-index
+  is imported only where it is used (writing to Chroma, chunking, the LLM): through
+  `llama_index_core()`, which sets them first. Answering a question does not import it (about a
+  second and 50 MB).
 - a long-running server answers in many threads; glibc gives each its own malloc arena, and the
   per-question arrays (BM25 scores over every chunk) fragment them: `limit_malloc_arenas`.
 """
@@ -11,6 +14,7 @@
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import logging
 import os
 import threading
@@ -19,6 +23,7 @@ from typing import Any
 
 _lock = threading.Lock()
 _configured = False
+_llama_ready = False
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 MALLOC_ARENAS = 2  # measured on 4x BBC, 200 questions: serve RSS 663 MB with glibc's default, 561 MB with 2
 
@@ -40,9 +45,11 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 
 def llama_index_static_dir() -> Path:
-    import llama_index.core
-
-    return Path(llama_index.core.__file__).parent / "_static"
+    """llama-index-core's bundled data, found without importing the package."""
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("llama-index-core is not installed: pip install newsqa's dependencies")
+    return Path(next(iter(spec.submodule_search_locations))) / "_static"
 
 
 def offline_tiktoken_encoding(name: str) -> Any:
@@ -54,13 +61,26 @@ def offline_tiktoken_encoding(name: str) -> Any:
 
 
 def configure() -> None:
-    """Idempotent: point tiktoken/NLTK at bundled data and neutralise llama-index's OpenAI defaults."""
+    """Idempotent: point tiktoken at llama-index's bundled data (without importing llama-index)."""
     global _configured
     with _lock:
         if _configured:
             return
         static = llama_index_static_dir()
         os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(static / "tiktoken_cache"))
+        _configured = True
+
+
+def llama_index_core() -> Any:
+    """`llama_index.core`, imported with its OpenAI defaults replaced by local objects (idempotent):
+    the way newsqa's modules import llama-index."""
+    global _llama_ready
+    configure()
+    with _lock:
+        import llama_index.core
+
+        if _llama_ready:
+            return llama_index.core
         from llama_index.core import Settings as LlamaSettings
         from llama_index.core.embeddings import MockEmbedding
         from llama_index.core.llms import MockLLM
@@ -68,4 +88,5 @@ def configure() -> None:
         # Never used for answering; set so nothing in llama-index reaches for OpenAI.
         LlamaSettings.llm = MockLLM()
         LlamaSettings.embed_model = MockEmbedding(embed_dim=8)
-        _configured = True
+        _llama_ready = True
+        return llama_index.core

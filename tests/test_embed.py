@@ -230,7 +230,7 @@ def test_openai_endpoint_returns_vectors_in_input_order(
     assert first["model"] == "text-embedding-3-small"
     assert embedder.get_query_embedding("hello") == [5.0, 0.0, 1.0]
     assert SECRET not in embedder.model_id and SECRET not in repr(embedder)
-    assert SECRET not in json.dumps(embedder.to_payload())
+    assert SECRET not in embedder.model_dump_json()
 
 
 @pytest.mark.fast

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from newsqa.index.runtime import offline_tiktoken_encoding
+from newsqa.index.runtime import llama_index_core, offline_tiktoken_encoding
 from newsqa.index.store.records import chunk_id
 from newsqa.index.text.sentences import sentence_pieces
 from newsqa.index.types import Article, Chunk
@@ -33,6 +33,7 @@ class Chunker:
             raise ValueError(f"chunk_tokens must be at least 32, got {chunk_tokens}")
         if not 0 <= overlap < chunk_tokens:
             raise ValueError(f"overlap must be in [0, {chunk_tokens}), got {overlap}")
+        llama_index_core()
         from llama_index.core.node_parser import SentenceSplitter
 
         self.chunk_tokens = chunk_tokens

@@ -30,8 +30,13 @@ _DECLARED = re.compile(
 )
 # What browsers read these labels as (WHATWG Encoding): Latin-1 pages are cp1252, and a UTF-16 label
 # on bytes that an ASCII scan could read is wrong.
-_AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252", "utf-16": "utf-8", "utf-16-le": "utf-8",
-                     "utf-16-be": "utf-8"}
+_AS_BROWSERS_READ = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "utf-16": "utf-8",
+    "utf-16-le": "utf-8",
+    "utf-16-be": "utf-8",
+}
 HEAD = 65536  # bytes looked at for a declaration and for control characters
 MIN_COHERENCE = 0.2  # charset-normalizer's language coherence below which a guess is not trusted
 MAX_CHAOS = 0.2  # ... and its "mess" ratio above which it is not

@@ -320,4 +320,3 @@ def _config_change(old: IndexConfig | None, new: IndexConfig) -> str | None:
             note = model_note(was) if field == "embed_model" else None  # e.g. the int8 model's id
             parts.append(f"{label} {was} ({f'{note}; now' if note else 'now'} {now})")
     return ", ".join(parts) or None
-

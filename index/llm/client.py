@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from newsqa.index.answering.conversation import Turn
 from newsqa.index.config import Settings
 from newsqa.index.errors import LLMError
+from newsqa.index.runtime import llama_index_core
 from newsqa.index.types import Passage
 
 if TYPE_CHECKING:  # for annotations only; at run time it is imported where it is used
@@ -103,6 +104,7 @@ class LLMClient:
     def __init__(self, settings: Settings) -> None:
         if not settings.llm_enabled:
             raise ValueError("LLMClient needs LLM_BASE_URL and LLM_MODEL")
+        llama_index_core()
         from llama_index.llms.openai_like import OpenAILike
 
         self.model = str(settings.llm_model)

@@ -1,5 +1,11 @@
-"""The base of newsqa's embedders: a llama-index `BaseEmbedding` with length-sorted batching and a
-`model_id` that changes whenever its vectors would (the index stores it and rebuilds when it differs)."""
+"""The base of newsqa's embedders: length-sorted batching, a `model_id` that changes whenever its vectors
+would (the index stores it and rebuilds when it differs), and llama-index's embedding methods
+(`get_query_embedding`, `get_text_embedding_batch`, their async forms).
+
+It is a plain pydantic model, not a llama-index `BaseEmbedding`: importing llama-index takes about
+a second and 50 MB, which `newsqa ask` and a serving bot would otherwise pay to embed one question.
+`llama_embedding()` wraps an embedder for code that hands it to llama-index itself.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,23 @@ import asyncio
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from functools import cache
+from typing import Any
 
-from llama_index.core.embeddings import BaseEmbedding
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Progress = Callable[[int, int], None]
 
 
-class NewsqaEmbedding(BaseEmbedding):
+class NewsqaEmbedding(BaseModel):
     """Shared batching for newsqa's embedders: sort by length, embed in batches, restore the order."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_name: str = "unknown"
     batch_size: int = Field(default=32, gt=0, le=2048, description="Texts per model call.")
-    # llama-index cuts its input into groups of embed_batch_size before calling us; large groups
-    # let the length sort work across many chunks.
+    # The indexer (and llama-index, through llama_embedding) hands over embed_batch_size texts per
+    # call; large groups let the length sort work across many chunks.
     embed_batch_size: int = Field(default=256, gt=0, le=2048)
     # Batches in flight at once: 1 for a local model (onnxruntime already uses every core); a remote
     # server is kept busy by sending the next batches while one travels (EMBED_CONCURRENCY).
@@ -69,21 +79,58 @@ class NewsqaEmbedding(BaseEmbedding):
                     place(picked, future.result())
         return out
 
-    def _get_query_embedding(self, query: str) -> list[float]:
+    def get_query_embedding(self, query: str) -> list[float]:
         return self._embed_batch([query])[0]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
+    def get_text_embedding(self, text: str) -> list[float]:
         return self._embed_batch([text])[0]
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
         return self.embed_documents(texts)
 
     # The async variants run in a worker thread so a bot's event loop keeps serving while we compute.
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return await asyncio.to_thread(self._get_query_embedding, query)
+    async def aget_query_embedding(self, query: str) -> list[float]:
+        return await asyncio.to_thread(self.get_query_embedding, query)
 
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return await asyncio.to_thread(self._get_text_embedding, text)
+    async def aget_text_embedding(self, text: str) -> list[float]:
+        return await asyncio.to_thread(self.get_text_embedding, text)
 
-    async def _aget_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+    async def aget_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
         return await asyncio.to_thread(self.embed_documents, texts)
+
+
+def llama_embedding(embedder: NewsqaEmbedding) -> Any:
+    """`embedder` as a llama-index `BaseEmbedding`, for code that gives it to llama-index (the
+    quickstart baseline in bench/)."""
+    return _adapter_class()(embedder=embedder, model_name=embedder.model_name)
+
+
+@cache
+def _adapter_class() -> type:
+    from llama_index.core.embeddings import BaseEmbedding
+
+    class LlamaEmbedding(BaseEmbedding):
+        """A newsqa embedder behind llama-index's embedding interface."""
+
+        embedder: Any = Field(exclude=True)
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "NewsqaLlamaEmbedding"
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self.embedder.get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self.embedder.get_text_embedding(text)
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return self.embedder.embed_documents(texts)
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return await self.embedder.aget_query_embedding(query)
+
+        async def _aget_text_embedding(self, text: str) -> list[float]:
+            return await self.embedder.aget_text_embedding(text)
+
+    return LlamaEmbedding

@@ -51,10 +51,6 @@ class FastEmbedEmbedding(NewsqaEmbedding):
             model_name=self.model_name, specific_model_path=str(self.model_dir), local_files_only=True
         )
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "FastEmbedEmbedding"
-
     @property
     def model_id(self) -> str:
         return self._model_id
@@ -86,7 +82,7 @@ class OpenAICompatibleEmbedding(NewsqaEmbedding):
 
         if not self.base_url.startswith(("http://", "https://")):
             raise EmbeddingError(f"EMBED_BASE_URL must start with http:// or https://, got {self.base_url!r}")
-        # llama-index hands us embed_batch_size texts per call: enough for every slot in flight, twice.
+        # The indexer hands us embed_batch_size texts per call: enough for every slot in flight, twice.
         self.embed_batch_size = min(2048, max(self.embed_batch_size, 2 * self.batch_size * self.concurrency))
         self._api_key = api_key or None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -95,10 +91,6 @@ class OpenAICompatibleEmbedding(NewsqaEmbedding):
             max_connections=max(10, self.concurrency), max_keepalive_connections=self.concurrency
         )
         self._client = httpx.Client(headers=headers, timeout=self.timeout, limits=limits)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "OpenAICompatibleEmbedding"
 
     @property
     def model_id(self) -> str:

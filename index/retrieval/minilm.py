@@ -141,10 +141,6 @@ class MiniLMEmbedding(NewsqaEmbedding):
     _tokenizer: Any = PrivateAttr(default=None)
     _feeds: tuple[str, ...] = PrivateAttr(default=())
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
-
     @property
     def model_id(self) -> str:
         pins = (MODEL_SHA256, MODEL_DATA_SHA256, TOKENIZER_SHA256)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -27,17 +28,10 @@ import httpx
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
-from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.types import (
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from newsqa.index.config import Settings
 from newsqa.index.errors import IndexCorruptError, StoreUnavailableError
+from newsqa.index.runtime import llama_index_core
 from newsqa.index.store import folder
 from newsqa.index.store.deadline import within
 from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
@@ -57,6 +51,8 @@ _CHROMA_ERRORS = (ChromaError, httpx.HTTPError, OSError)
 # chromadb also raises plain ValueError ("Could not connect to a Chroma server") and AttributeError (a
 # client that a failed start left half-built) from its own code: those count only when raised there.
 _CHROMA_BUILTINS = (ValueError, AttributeError)
+
+
 class ChromaStore:
     """Chunks and index state in Chroma, embedded or over HTTP."""
 
@@ -76,7 +72,7 @@ class ChromaStore:
         self._identity: tuple[int, int] | None = None
         self._client = self._connect()
         self._identity = None if settings.server_mode else folder.identity(self.path)
-        self._vector_stores: dict[str, ChromaVectorStore] = {}
+        self._vector_stores: dict[str, Any] = {}  # llama-index ChromaVectorStores, for writing
         self._lock = threading.Lock()
 
     def _connect(self) -> Any:
@@ -212,9 +208,13 @@ class ChromaStore:
             "open", self._client.get_or_create_collection, name, metadata={"hnsw:space": "cosine"}
         )
 
-    def vector_store(self, name: str) -> ChromaVectorStore:
+    def vector_store(self, name: str) -> Any:
+        """llama-index's ChromaVectorStore over a collection: chunks are written through it."""
         with self._lock:
             if name not in self._vector_stores:
+                llama_index_core()
+                from llama_index.vector_stores.chroma import ChromaVectorStore
+
                 self._vector_stores[name] = ChromaVectorStore(chroma_collection=self._collection(name))
             return self._vector_stores[name]
 
@@ -227,7 +227,10 @@ class ChromaStore:
             log.warning("could not drop collection %s", name)
 
     def add(self, name: str, chunks: list[Chunk], embeddings: list[list[float]], versions: list[str]) -> None:
-        """Add chunks (with their embeddings) under versioned record ids."""
+        """Add chunks (with their embeddings) under versioned record ids, through llama-index."""
+        llama_index_core()
+        from llama_index.core.schema import TextNode
+
         nodes = [
             TextNode(
                 id_=record_id(chunk.source, chunk.n, version),
@@ -250,26 +253,32 @@ class ChromaStore:
     def query(
         self, name: str, embedding: list[float], n: int, days: tuple[int, int] | None = None
     ) -> list[tuple[str, Chunk, float]]:
-        """Nearest chunks: (record id, chunk, cosine similarity), best first; with `days` (first, last
-        as records.published_day numbers), only chunks of articles published in that window."""
-        filters = None
+        """Nearest chunks: (record id, chunk, similarity), best first; with `days` (first, last as
+        records.published_day numbers), only chunks of articles published in that window."""
+        # Read straight from chromadb, as records() does (llama-index, which writes the records, costs
+        # a second to import); the similarity is the one llama-index's ChromaVectorStore.query gives,
+        # exp(-cosine distance), which the answer model's chooser was fitted on.
+        where = None
         if days is not None:
-            filters = MetadataFilters(
-                filters=[
-                    MetadataFilter(key="published_day", value=days[0], operator=FilterOperator.GTE),
-                    MetadataFilter(key="published_day", value=days[1], operator=FilterOperator.LTE),
-                ]
-            )
+            where = {"$and": [{"published_day": {"$gte": days[0]}}, {"published_day": {"$lte": days[1]}}]}
         result = self.call(
             "query",
-            self.vector_store(name).query,
-            VectorStoreQuery(query_embedding=embedding, similarity_top_k=n, filters=filters),
+            self._collection(name).query,
+            query_embeddings=[embedding],
+            n_results=n,
+            where=where,
+            include=["documents", "metadatas", "distances"],
         )
-        out = []
-        for node, node_id in zip(result.nodes or [], result.ids or [], strict=False):
-            out.append((node_id, chunk_from(node.metadata, node.get_content()), 0.0))
-        sims = result.similarities or [0.0] * len(out)
-        return [(rid, chunk, float(sim)) for (rid, chunk, _), sim in zip(out, sims, strict=False)]
+        rows = zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
+        )
+        return [
+            (rid, chunk_from(meta or {}, doc or ""), math.exp(-float(dist))) for rid, doc, meta, dist in rows
+        ]
 
     def records(self, name: str, ids: list[str] | None = None) -> Iterator[tuple[str, Chunk]]:
         """Every record of a collection, or those of `ids` that exist: (record id, chunk)."""
