@@ -58,7 +58,8 @@ def eval_command(
     """Score answers on a question set (newsqa JSONL, the bot's feedback log, or SQuAD v1.1 JSON).
 
     Prints hit@1 and hit@k (evidence in a cited passage), answer accuracy (an accepted answer in
-    the answer text), abstention precision/recall and latency p50/p95; with --llm also the share
+    the answer text), right (that, or an abstention on an unanswerable question, over both kinds),
+    abstention precision/recall and latency p50/p95; with --llm also the share
     of answers the LLM wrote, of LLM answers whose every citation verified, and the fallbacks.
     Conversation sets (JSONL lines {"turns": [{"q": …, "answers": […]}, …]}) are asked turn by turn
     in one chat each, and add first_turn_accuracy and follow_up_accuracy (a turn is right when it
