@@ -350,6 +350,7 @@ class QA:
             self.model_id,
             still_exclusive,
             budget,
+            before_switch=self.index.prepare,
         )
         summary = indexer.run(rebuild=rebuild, progress=progress)
         self.last_reindex = summary

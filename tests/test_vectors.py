@@ -29,7 +29,7 @@ WINDOWS = [None, (20250101, 20251231), (20250301, 20250331), (0, 0)]
 
 def _exact(rows: np.ndarray, days: np.ndarray, query: np.ndarray, n: int, window=None) -> list[int]:
     unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    scores = unit.astype(np.float16).astype(np.float32) @ (query / np.linalg.norm(query))
+    scores = unit.astype(np.float32) @ (query / np.linalg.norm(query))
     keep = np.ones(len(rows), bool) if window is None else (days >= window[0]) & (days <= window[1])
     order = [int(i) for i in np.lexsort((np.arange(len(rows)), -scores)) if keep[i]]
     return order[:n]
@@ -91,7 +91,7 @@ def test_vectors_that_do_not_match_the_chunks_are_refused(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="do not match"):
         DiskVectors(tmp_path, days[:49])
     path = tmp_path / vectors_module.VECTORS_FILE
-    path.write_bytes(path.read_bytes()[:-2])
+    path.write_bytes(path.read_bytes()[:-4])
     with pytest.raises(ValueError, match="do not match"):
         DiskVectors(tmp_path, days)
 
@@ -154,7 +154,7 @@ def test_an_index_updated_incrementally_gets_fresh_vectors(make_qa, corpus):
     _same_as_chroma(qa, new)
 
 
-@pytest.mark.parametrize("damage", ["truncate vectors.f16", "delete vectors.slots.npy", "flip vectors.f16"])
+@pytest.mark.parametrize("damage", ["truncate vectors.f32", "delete vectors.slots.npy", "flip vectors.f32"])
 def test_a_damaged_vector_file_falls_back_to_the_store(make_qa, corpus, caplog, damage):
     qa = make_qa(corpus)
     qa.reindex()
@@ -163,7 +163,7 @@ def test_a_damaged_vector_file_falls_back_to_the_store(make_qa, corpus, caplog, 
     action, _, name = damage.partition(" ")
     path = folder / name
     if action == "truncate":
-        path.write_bytes(path.read_bytes()[:-768])
+        path.write_bytes(path.read_bytes()[:-1536])
     elif action == "flip":
         data = bytearray(path.read_bytes())
         data[len(data) // 2] ^= 0x40
@@ -179,3 +179,25 @@ def test_a_damaged_vector_file_falls_back_to_the_store(make_qa, corpus, caplog, 
     reopened = make_qa(corpus, qa.settings.index_dir)
     assert [reopened.ask(q).answer for q in QUESTIONS] == expected
     assert reopened.snapshot().vectors is not None  # saved anew
+
+
+def test_a_reindex_saves_the_cache_before_the_switch(make_qa, corpus, monkeypatch):
+    from newsqa.index.store.chroma import ChromaStore
+
+    qa = make_qa(corpus)
+    qa.reindex()
+    assert list((qa.settings.index_dir / "cache").glob("snapshot-1-*"))  # before any question
+    reads: list[str] = []
+    embeddings = ChromaStore.embeddings
+    monkeypatch.setattr(ChromaStore, "embeddings", lambda s, *a: reads.append(a[0]) or embeddings(s, *a))
+    monkeypatch.setattr(ChromaStore, "query", lambda *a, **k: pytest.fail("Chroma was queried"))
+    server = make_qa(corpus, qa.settings.index_dir)  # as a serving process would open it
+    assert server.ask(QUESTIONS[0]).citations
+    (corpus / "kuwait.txt").write_text(
+        "Kuwait base\n\nAbout 13,500 US troops are in Kuwait.\n", encoding="utf-8"
+    )
+    qa.reindex()
+    assert len(reads) == 1  # the reindex saved the new generation's vectors; the server read none
+    monkeypatch.setattr("newsqa.index.store.live.STATE_CHECK_S", 0.0)
+    assert "13,500" in server.ask("How many US troops are in Kuwait?").answer
+    assert len(reads) == 1

@@ -1,6 +1,6 @@
 """The live chunks' vectors on disk, searched by reading only what a question needs.
 
-`write_vectors` stores the unit vectors as float16 rows in `vectors.f16`, grouped into lists (an
+`write_vectors` stores the unit vectors as float32 rows in `vectors.f32`, grouped into lists (an
 inverted file: k-means centroids, each row in the list of its nearest) and, within a list, sorted by
 day; `vectors.slots.npy` says which chunk position each row is, `vectors.lists.npy` where each list
 starts. Below IVF_FROM vectors there is one list, and every search is exact. `DiskVectors` keeps
@@ -20,16 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
-VECTORS_FILE = "vectors.f16"
+VECTORS_FILE = "vectors.f32"
 SLOTS_FILE = "vectors.slots.npy"
 LISTS_FILE = "vectors.lists.npy"
 CENTROIDS_FILE = "vectors.centroids.npy"
-# Chosen with bench/vectors_recall.py on BBC chunk vectors (see bench/README.md, issue #17): exact
-# search up to IVF_FROM rows costs a few ms; above it, lists of ≈ LIST_ROWS rows with NPROBE probed
-# keep recall@30 against exact search ≥ 0.98 while a question reads ≈ NPROBE × LIST_ROWS rows.
+# Measured with bench/vectors_recall.py (2026-11-30, BBC's 7,324 chunk vectors tiled 16 times as
+# bench/perf.py's 16x corpus, 300 BBC questions, recall@40 against exact search; bench/README.md,
+# issue #17): exact search reads every row, 8 ms at IVF_FROM rows on a busy machine. Lists of
+# LIST_ROWS rows with NPROBE probed: recall@40 0.982 (0.996-1.0 within time windows), 4.3 / 5.4 ms
+# p50 / p95 (256-row lists: 0.968; 1,024-row lists: 0.991 at twice the time). A question reads
+# about NPROBE × LIST_ROWS rows (25 MB) however large the index.
 IVF_FROM = 50_000
-LIST_ROWS = 256
-NPROBE = 24
+LIST_ROWS = 512
+NPROBE = 32
 KMEANS_ITERATIONS = 10
 KMEANS_SAMPLE_PER_LIST = 48
 KMEANS_SAMPLE = 32_768  # rows at most (48 MB of float32)
@@ -53,7 +56,7 @@ class DiskVectors:
             or self._lists[0] != 0
             or self._lists[-1] != size
             or (size and not 0 <= self._slots.min() <= self._slots.max() < size)
-            or (folder / VECTORS_FILE).stat().st_size != size * self.dim * 2
+            or (folder / VECTORS_FILE).stat().st_size != size * self.dim * 4
         ):
             raise ValueError(f"{VECTORS_FILE} and its lists do not match the chunks")
         list_of_row = np.repeat(np.arange(len(self._centroids), dtype=np.int64), np.diff(self._lists))
@@ -85,15 +88,17 @@ class DiskVectors:
         if inside == 0 or n <= 0:
             return []
         # A window keeping a fraction of the rows probes 1/fraction more lists: about as many rows.
-        probe = min(count, math.ceil(NPROBE * len(self) / inside))
+        probe = min(count, max(1, math.ceil(NPROBE * len(self) / inside)))
         lists = (
-            np.argsort(-(self._centroids @ query), kind="stable")[:probe] if probe < count else range(count)
+            np.argsort(-_dot(self._centroids, query), kind="stable")[:probe]
+            if probe < count
+            else range(count)
         )
         rows, scores = [], []
-        for i in sorted(lists):
-            for start in range(int(starts[i]), int(ends[i]), BLOCK):
-                stop = min(start + BLOCK, int(ends[i]))
-                scores.append(self._read(start, stop).astype(np.float32) @ query)
+        for first, last in _merged([(int(starts[i]), int(ends[i])) for i in sorted(lists)]):
+            for start in range(first, last, BLOCK):
+                stop = min(start + BLOCK, last)
+                scores.append(_dot(self._read(start, stop), query))
                 rows.append(np.arange(start, stop))
         if not rows:
             return []
@@ -106,11 +111,11 @@ class DiskVectors:
         return [(int(positions[i]), float(score[i])) for i in best]
 
     def _read(self, start: int, stop: int) -> np.ndarray:
-        width = self.dim * 2
+        width = self.dim * 4
         data = os.pread(self._fd, (stop - start) * width, start * width)
         if len(data) != (stop - start) * width:
             raise ValueError(f"{VECTORS_FILE} is shorter than its lists say")
-        return np.frombuffer(data, dtype=np.float16).reshape(-1, self.dim)
+        return np.frombuffer(data, dtype=np.float32).reshape(-1, self.dim)
 
 
 def write_vectors(folder: Path, pages: Iterable[np.ndarray], days: np.ndarray) -> int:
@@ -123,7 +128,7 @@ def write_vectors(folder: Path, pages: Iterable[np.ndarray], days: np.ndarray) -
         for page in pages:
             rows = _unit(np.asarray(page, dtype=np.float32))
             size, dim = size + len(rows), rows.shape[1]
-            file.write(rows.astype(np.float16).tobytes())
+            file.write(rows.astype(np.float32).tobytes())
     try:
         if size != len(days) or size == 0:
             raise ValueError(f"{size} vectors for {len(days)} chunks")
@@ -145,12 +150,31 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.where(norms > 0, norms, 1.0)
 
 
+def _dot(rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    # Not `rows @ query`: OpenBLAS runs a matrix-vector product on every core, which on a busy
+    # machine made it 25x slower than this single-threaded loop (8 ms against 0.3 ms for 4096 rows).
+    return np.einsum("ij,j->i", rows, query)
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted row ranges with the empty ones dropped and adjacent ones joined (one read each)."""
+    out: list[tuple[int, int]] = []
+    for start, stop in ranges:
+        if stop <= start:
+            continue
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], stop)
+        else:
+            out.append((start, stop))
+    return out
+
+
 def _blocks(path: Path, size: int, dim: int, block: int = BLOCK) -> Iterable[tuple[int, np.ndarray]]:
-    """(first row, rows as float32) of a float16 file, `block` rows at a time."""
+    """(first row, rows) of a float32 file, `block` rows at a time."""
     with path.open("rb") as file:
         for start in range(0, size, block):
-            rows = np.fromfile(file, dtype=np.float16, count=min(block, size - start) * dim)
-            yield start, rows.reshape(-1, dim).astype(np.float32)
+            rows = np.fromfile(file, dtype=np.float32, count=min(block, size - start) * dim)
+            yield start, rows.reshape(-1, dim)
 
 
 def _nearest(rows: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -196,7 +220,7 @@ def _regroup(source: Path, target: Path, slots: np.ndarray, dim: int) -> None:
     with target.open("wb") as out:
         for first in range(0, size, buffer_rows):
             last = min(first + buffer_rows, size)
-            buffer = np.empty((last - first, dim), dtype=np.float16)
+            buffer = np.empty((last - first, dim), dtype=np.float32)
             for start, block in _blocks(source, size, dim):
                 dest = slot_of[start : start + len(block)]
                 mine = (dest >= first) & (dest < last)
