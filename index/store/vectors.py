@@ -36,7 +36,7 @@ NPROBE = 32
 KMEANS_ITERATIONS = 10
 KMEANS_SAMPLE_PER_LIST = 48
 KMEANS_SAMPLE = 32_768  # rows at most (48 MB of float32)
-BLOCK = 4096  # rows read, converted and scored at a time: bounds a search's transient memory
+BLOCK = 4096  # rows read and scored at a time: bounds the transient memory of a search
 _DAY_SPAN = 100_000_000  # above every day number (20250312): list × span + day sorts by list, then day
 _TEMP = "vectors.by-position.tmp"
 
