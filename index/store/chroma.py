@@ -25,6 +25,7 @@ from typing import Any
 
 import chromadb
 import httpx
+import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, NotFoundError
@@ -301,6 +302,19 @@ class ChromaStore:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+    def embeddings(self, name: str, ids: list[str]) -> Iterator[np.ndarray]:
+        """The stored vectors of `ids`, in that order, a page (rows, dim) at a time; ValueError when
+        one is missing. Embedded, this loads the collection's HNSW index into the process."""
+        collection = self._collection(name)
+        for start in range(0, len(ids), _PAGE):
+            page = ids[start : start + _PAGE]
+            got = self.call("read vectors", collection.get, ids=page, include=["embeddings"])
+            found = dict(zip(got["ids"], got["embeddings"], strict=True))
+            missing = [rid for rid in page if rid not in found]
+            if missing:
+                raise ValueError(f"{len(missing)} records have no stored vector, {missing[0]} first")
+            yield np.asarray([found[rid] for rid in page], dtype=np.float32)
 
     def record_ids(self, name: str) -> list[str]:
         collection = self._collection(name)

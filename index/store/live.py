@@ -26,7 +26,7 @@ from newsqa.index.errors import (
 from newsqa.index.store.locks import reindex_running
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.store.state import outdated_format
+from newsqa.index.store.state import IndexState, outdated_format
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,13 @@ class LiveIndex:
                     current = Snapshot.load(self.store, state, previous=current, cache=self._cache)
                     self._snapshot = current
         return current
+
+    def prepare(self, state: IndexState) -> None:
+        """Save the snapshot cache of `state` before a reindex switches to it (embedded mode), so that
+        every process finds it there at the switch: one that had to save it itself would read the
+        vectors from Chroma, which loads its whole HNSW index into that process."""
+        if self._cache is not None:
+            Snapshot.load(self.live_store(), state, previous=self._snapshot, cache=self._cache)
 
     def recheck(self) -> None:
         """Make the next snapshot() read the index state again (after a reindex, say)."""
