@@ -186,14 +186,30 @@ class ChromaStore:
                 f"the index state in the {self.where} is damaged and cannot be read; {folder.REBUILD_ADVICE}"
             ) from exc
 
+    def read_mark(self) -> tuple[int, str] | None:
+        """The current state's (generation, collection), read without its document (which names
+        every article: 165 MB parsed at 35,000 articles); None when nothing was indexed, or the
+        state was written by a newsqa that did not record it."""
+        got = self.call("read state", self._state_collection().get, ids=[STATE_ID], include=["metadatas"])
+        meta = (got["metadatas"] or [None])[0] if got["ids"] else None
+        if (
+            not meta
+            or not isinstance(meta.get("generation"), int)
+            or not isinstance(meta.get("collection"), str)
+        ):
+            return None
+        return meta["generation"], meta["collection"]
+
     def write_state(self, state: IndexState) -> None:
-        """Atomically replace the index state."""
+        """Atomically replace the index state (its generation and collection also as metadata, for
+        read_mark)."""
         doc = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True)
         self.call(
             "write state",
             self._state_collection().upsert,
             ids=[STATE_ID],
             documents=[doc],
+            metadatas=[{"generation": state.generation, "collection": state.collection}],
             embeddings=[[1.0]],
         )
 
