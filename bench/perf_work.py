@@ -62,9 +62,9 @@ def word_pieces() -> Callable[[list[str]], list[int]]:
     return lambda texts: [len(e.ids) for e in tokenizer.encode_batch(texts)]
 
 
-def qa_for(corpus: str, index_dir: str, embedder: Any = None) -> QA:
+def qa_for(corpus: str, index_dir: str, embedder: Any = None, **overrides: Any) -> QA:
     answerer = os.environ.get("ANSWERER", "rules")  # passed through by bench/perf.py
-    settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index_dir), answerer=answerer)
+    settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index_dir), answerer=answerer, **overrides)
     return QA(settings, embedder=embedder)
 
 
@@ -120,7 +120,10 @@ def build(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("vectors_from"):
         embedder = CachedMiniLM.from_index(args["corpus"], args["vectors_from"])
     embedder.load()
-    qa = qa_for(args["corpus"], args["index_dir"], embedder)
+    # A scaled corpus is built whole in one run: with MAX_REINDEX_CHUNKS (100,000) 16x stopped at
+    # 100,002 chunks, and the queries' reindex then embedded the rest with the real model.
+    cap = {"max_reindex_chunks": 10**7} if args.get("vectors_from") else {}
+    qa = qa_for(args["corpus"], args["index_dir"], embedder, **cap)
     marks: dict[str, float] = {}
     started = time.perf_counter()
 

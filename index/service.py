@@ -275,7 +275,8 @@ class QA:
         self, embedding: list[float], question: str, days: tuple[int, int] | None
     ) -> tuple[Snapshot, Any]:
         snapshot = self.snapshot_for_questions()
-        return snapshot, retrieve(snapshot, self.store, embedding, question, POOL, CANDIDATES, days)
+        dense = snapshot.dense_index(self.store)  # the vectors on disk when the snapshot cache has them
+        return snapshot, retrieve(snapshot, dense, embedding, question, POOL, CANDIDATES, days)
 
     def _with_llm(
         self, answer: Answer, resolved: str, result: Any, passages: list[Any], k: int | None, stream: bool
@@ -354,6 +355,7 @@ class QA:
             self.model_id,
             still_exclusive,
             budget,
+            before_switch=self.index.prepare,
         )
         summary = indexer.run(rebuild=rebuild, progress=progress)
         self.last_reindex = summary

@@ -254,3 +254,28 @@ def test_killed_reindex_leaves_the_previous_index_serving(make_qa, corpus, tmp_p
     summary = reopened.reindex()
     assert summary.added == 300
     _assert_consistent(reopened, corpus)
+
+
+def test_a_serving_process_checks_for_reindexes_by_generation_alone(make_qa, corpus, monkeypatch):
+    """Looking for another process's reindex reads the state's generation, not the whole state (every
+    article's versions: 165 MB parsed at 16x BBC, in every answering thread, each second); a reindex
+    elsewhere is still picked up."""
+    serving, other = make_qa(corpus), make_qa(corpus)
+    serving.reindex()
+    assert not serving.ask("How many US troops are in Iraq?").abstained
+    store = serving.index.store
+    reads: list[str] = []
+    read_state = store.read_state
+    monkeypatch.setattr(store, "read_state", lambda: reads.append("state") or read_state())
+    for _ in range(3):
+        serving.index.recheck()
+        serving.snapshot()
+    assert reads == []  # unchanged: the generation alone was read
+    before = serving.snapshot().generation
+    (corpus / "new.txt").write_text(
+        "Harbour news\n\nThe harbour of Alba reopened on Monday.", encoding="utf-8"
+    )
+    other.reindex()
+    serving.index.recheck()
+    assert serving.snapshot().generation == before + 1 and reads == ["state"]
+    assert "Monday" in serving.ask("When did the harbour of Alba reopen?").answer

@@ -135,7 +135,9 @@ def test_a_reindex_in_another_process_invalidates_the_cache(make_qa, corpus, sto
 
     fresh = make_qa(corpus, reader.settings.index_dir)
     assert "13,500" in fresh.ask("How many US troops are in Kuwait?").answer
-    assert store_reads  # the old generation's cache was not used
+    # The reindex saved the new generation's cache before switching to it: the old one was not used,
+    # and no process reads the store for the new one.
+    assert store_reads == []
     [new] = _cached(reader.settings.index_dir)
     assert new != old and not old.exists()  # the old generation's cache was pruned
     monkeypatch.setattr("newsqa.index.store.live.STATE_CHECK_S", 0.0)  # the reader looks at the state again

@@ -69,8 +69,11 @@ class Indexer:
         model_id: str,
         still_exclusive: Callable[[], None] | None = None,
         budget: Budget | None = None,
+        before_switch: Callable[[IndexState], None] | None = None,
     ) -> None:
         self.store = store
+        # Called with the new state once its chunks are written, before it goes live.
+        self.before_switch = before_switch or (lambda state: None)
         self.budget = budget or Budget()
         # Raises ReindexBusyError once another process may be reindexing the same store.
         self.still_exclusive = still_exclusive or (lambda: None)
@@ -116,6 +119,7 @@ class Indexer:
             embedded = self._embed_and_write(plan, collection, written, report)
             skipped.extend(embedded["warnings"])
             new_state = self._next_state(plan, state, articles, generation, collection, embedded)
+            self.before_switch(new_state)
             self.still_exclusive()
             self.store.write_state(new_state)
         except ReindexBusyError:

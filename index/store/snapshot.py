@@ -2,22 +2,27 @@
 
 Built from the store's state: the live collection, the live version of each article, and a
 BM25 index over the live chunks. Swapped whole when a reindex (here or in another process)
-switches the state, so a query never sees half of a reindex.
+switches the state, so a query never sees half of a reindex. A snapshot served from the snapshot
+cache also answers dense queries from the vectors saved there (store/vectors.py); any other asks
+the store (Chroma).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.chunk_table import ChunkList, ChunkRows
-from newsqa.index.store.records import embedding_text, published_day, version_of
+from newsqa.index.store.records import embedding_text, published_day, record_id, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
+from newsqa.index.store.vectors import DiskVectors
 from newsqa.index.text.normalise import fold
 from newsqa.index.types import Chunk
 
@@ -32,6 +37,7 @@ class Snapshot:
     lexical: LexicalIndex
     article_texts: dict[str, str]  # source → title and chunks, folded (text.normalise.fold); filled on use
     config: IndexConfig | None = None  # what the generation was built with (None: unknown, or empty)
+    vectors: DiskVectors | None = None  # the chunks' vectors on disk, by the positions of `chunks`
 
     def article_text(self, source: str) -> str:
         # Folding every article at load costs ~0.5 s on 2,000 articles; a question needs a few.
@@ -61,6 +67,26 @@ class Snapshot:
             return None
         return twin
 
+    def dense_index(self, store: Any) -> Any:
+        """Where dense queries go (a hybrid.DenseIndex): this snapshot when it has its vectors on
+        disk, else `store`."""
+        return self if self.vectors is not None else store
+
+    def query(
+        self, name: str, embedding: list[float], n: int, days: tuple[int, int] | None = None
+    ) -> list[tuple[str, Chunk, float]]:
+        """The nearest live chunks from the vectors on disk, as `ChromaStore.query` gives them: (record
+        id, chunk, exp(cosine similarity − 1), the similarity llama-index's Chroma store reports)."""
+        if self.vectors is None or name != self.collection:
+            raise ValueError(f"this snapshot has no vectors of collection {name}")
+        out = []
+        for position, cosine in self.vectors.search(embedding, n, days):
+            chunk = self.chunks[position]
+            out.append(
+                (record_id(chunk.source, chunk.n, self.versions[chunk.source]), chunk, math.exp(cosine - 1))
+            )
+        return out
+
     @classmethod
     def empty(cls) -> Snapshot:
         return cls(0, "", {}, {}, ChunkList([]), LexicalIndex([]), {})
@@ -87,7 +113,17 @@ class Snapshot:
         saved = cache.load(state) if cache is not None else None
         config = state.config
         if saved is not None:
-            return cls(generation, collection, versions, documents, saved[0], saved[1], {}, config)
+            return cls(
+                generation,
+                collection,
+                versions,
+                documents,
+                saved.chunks,
+                saved.lexical,
+                {},
+                config,
+                saved.vectors,
+            )
         texts: dict[str, str] = {}
         if previous is not None and previous.collection == collection:
             changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
@@ -101,11 +137,21 @@ class Snapshot:
         live.sort(key=lambda c: (c.source, c.n))
         lexical = LexicalIndex([embedding_text(c) for c in live])
         if cache is not None:
-            cache.save(state, ChunkList(live), lexical)
+            cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, live))
             saved = cache.load(state)
             if saved is not None:
-                return cls(generation, collection, versions, documents, saved[0], saved[1], texts, config)
+                chunks, lexical, vectors = saved.chunks, saved.lexical, saved.vectors
+                return cls(
+                    generation, collection, versions, documents, chunks, lexical, texts, config, vectors
+                )
         return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts, config)
+
+
+def _vectors(
+    store: ChromaStore, collection: str, versions: dict[str, str], live: list[Chunk]
+) -> Iterator[Any]:
+    """The stored vectors of the `live` chunks, in their order, a page at a time (read when saved)."""
+    yield from store.embeddings(collection, [record_id(c.source, c.n, versions[c.source]) for c in live])
 
 
 def _article_texts(chunks: list[Chunk]) -> dict[str, str]:

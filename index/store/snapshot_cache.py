@@ -1,15 +1,17 @@
-"""A copy on disk of a loaded snapshot's live chunks and BM25 index, so a new process skips both,
-and serves from them without holding them in memory.
+"""A copy on disk of a loaded snapshot's live chunks, BM25 index and vectors, so a new process
+skips reading them, and serves from them without holding them in memory.
 
 `INDEX_DIR/cache/snapshot-<generation>-<key>/` holds `chunks.sqlite3` and `days.npy`
-(store/chunk_table.py: read per question), the lexical index's files (memory-mapped) and
-`manifest.json` (the key and the sha256 of every other file). The key digests the whole state
-document and the code that builds a snapshot, so a reindex from any process, or a change to
-tokenizing, misses the cache. The cache only saves time: one that is missing, partial, corrupt or
-for another state is ignored (logged at DEBUG), the snapshot is read from the store again and
-saved anew. A cache is written into a temporary folder and renamed into place, so a reader never
-sees half of one; saving prunes older generations' caches. Embedded mode only: a Chroma server is
-shared by processes on several machines, and INDEX_DIR is otherwise not used there.
+(store/chunk_table.py: read per question), the lexical index's files (memory-mapped), the chunks'
+vectors (store/vectors.py: dense search reads them from disk, so a process serving from the cache
+never loads Chroma's HNSW index) and `manifest.json` (the key and the sha256 of every other file).
+The key digests the whole state document and the code that builds a snapshot, so a reindex from
+any process, or a change to tokenizing, misses the cache. The cache only saves time: one that is
+missing, partial, corrupt or for another state is ignored (logged at DEBUG), the snapshot is read
+from the store again and saved anew (saving reads the vectors from Chroma, which loads its HNSW
+index into the saving process). A cache is written into a temporary folder and renamed into place,
+so a reader never sees half of one; saving prunes older generations' caches. Embedded mode only: a
+Chroma server is shared by processes on several machines, and INDEX_DIR is otherwise not used there.
 """
 
 from __future__ import annotations
@@ -21,18 +23,22 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import bm25s
+import numpy as np
 
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chunk_table import ChunkRows, DiskChunks, write_chunks
 from newsqa.index.store.state import IndexState
+from newsqa.index.store.vectors import DiskVectors, write_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 3: chunks in SQLite, read on demand; BM25 memory-mapped
+FORMAT = 4  # 3: chunks in SQLite, read on demand; BM25 memory-mapped. 4: the vectors too
 PREFIX = "snapshot-"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
@@ -44,10 +50,20 @@ _CODE = (
     "store/state.py",
     "store/chroma.py",
     "store/chunk_table.py",
+    "store/vectors.py",
     "retrieval/lexical.py",
     "text/normalise.py",
     "text/terms.py",
 )
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a saved snapshot serves from, all read from its files on demand."""
+
+    chunks: ChunkRows  # DiskChunks: sorted by source, n
+    lexical: LexicalIndex  # memory-mapped
+    vectors: DiskVectors  # by the same positions as `chunks`
 
 
 class SnapshotCache:
@@ -56,9 +72,8 @@ class SnapshotCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def load(self, state: IndexState) -> tuple[ChunkRows, LexicalIndex] | None:
-        """The live chunks (sorted by source, n; read from disk on demand) and the memory-mapped
-        lexical index saved for `state`, or None."""
+    def load(self, state: IndexState) -> Saved | None:
+        """The live chunks, lexical index and vectors saved for `state`, or None."""
         generation, key = _key(state)
         folder = self.folder / _name(generation, key)
         if not folder.is_dir():
@@ -80,15 +95,19 @@ class SnapshotCache:
             lexical = LexicalIndex.load(folder, mmap=True)
             if lexical.size != len(chunks):
                 raise ValueError("its lexical index and chunks differ in length")
+            vectors = DiskVectors(folder, chunks.days)
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             log.debug("ignoring the snapshot cache %s: %s", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)  # so that it is saved again
             return None
         log.debug("snapshot of generation %d loaded from %s", generation, folder)
-        return chunks, lexical
+        return Saved(chunks, lexical, vectors)
 
-    def save(self, state: IndexState, chunks: ChunkRows, lexical: LexicalIndex) -> None:
-        """Save a snapshot of `state` (best effort: a failure is logged and ignored)."""
+    def save(
+        self, state: IndexState, chunks: ChunkRows, lexical: LexicalIndex, vectors: Iterable[np.ndarray]
+    ) -> None:
+        """Save a snapshot of `state` (best effort: a failure is logged and ignored); `vectors` are
+        the chunks' vectors in their order, a page at a time, read only when it is saved."""
         generation, key = _key(state)
         name = _name(generation, key)
         target = self.folder / name
@@ -100,6 +119,7 @@ class SnapshotCache:
             try:
                 write_chunks(temp, chunks)
                 lexical.save(temp)
+                write_vectors(temp, vectors, chunks.days)
                 files = {p.name: _sha256(p) for p in sorted(temp.iterdir())}
                 manifest = {
                     "format": FORMAT,
