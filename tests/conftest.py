@@ -195,6 +195,15 @@ def cli_in(base: Path, *args: str, stdin: str | None = None) -> Any:
     return CliRunner().invoke(main, [*args, *options], input=stdin, catch_exceptions=False)
 
 
+def indexed_copy(make_qa: Callable[..., Any], tmp_path: Path, corpus: Path) -> tuple[Any, Any]:
+    """A QA over a copy of `corpus` in tmp_path/corpus, indexed; and its index state."""
+    local = tmp_path / "corpus"
+    shutil.copytree(corpus, local)
+    qa = make_qa(local)
+    qa.reindex()
+    return qa, qa.store.read_state()
+
+
 def indexed_seed(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A folder with a copy of the seed corpus, indexed through the CLI."""
     base = tmp_path_factory.mktemp(name)

@@ -18,6 +18,8 @@ from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.types import Chunk
 
+from .conftest import indexed_copy
+
 DATED = Path(__file__).parent / "data" / "dated"
 SEED = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -80,11 +82,7 @@ def test_memory_mapped_bm25_scores_as_the_loaded_one(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("corpus", [SEED, DATED], ids=["seed", "dated"])
 def test_retrieval_from_disk_equals_retrieval_from_memory(make_qa, tmp_path, corpus):
-    local = tmp_path / "corpus"
-    shutil.copytree(corpus, local)
-    qa = make_qa(local)
-    qa.reindex()
-    state = qa.store.read_state()
+    qa, state = indexed_copy(make_qa, tmp_path, corpus)
     memory = Snapshot.load(qa.store, state)  # no cache: chunks and BM25 in memory
     disk = Snapshot.load(qa.store, state, cache=SnapshotCache(tmp_path / "cache"))
     assert isinstance(memory.chunks, ChunkList) and isinstance(disk.chunks, DiskChunks)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,8 @@ from newsqa.index.store import vectors as vectors_module
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.vectors import DiskVectors, write_vectors
+
+from .conftest import indexed_copy
 
 DATED = Path(__file__).parent / "data" / "dated"
 SEED = Path(__file__).resolve().parents[1] / "corpus"
@@ -114,11 +115,7 @@ def _same_as_chroma(qa, snapshot: Snapshot, n: int = 40) -> None:
 
 @pytest.mark.parametrize("corpus", [SEED, DATED], ids=["seed", "dated"])
 def test_disk_dense_search_finds_what_chroma_finds(make_qa, tmp_path, corpus):
-    local = tmp_path / "corpus"
-    shutil.copytree(corpus, local)
-    qa = make_qa(local)
-    qa.reindex()
-    state = qa.store.read_state()
+    qa, state = indexed_copy(make_qa, tmp_path, corpus)
     disk = Snapshot.load(qa.store, state, cache=SnapshotCache(tmp_path / "cache"))
     _same_as_chroma(qa, disk)
     memory = Snapshot.load(qa.store, state)  # no cache: dense queries go to Chroma
