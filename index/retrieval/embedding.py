@@ -16,15 +16,13 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 Progress = Callable[[int, int], None]
 
 
 class NewsqaEmbedding(BaseModel):
     """Shared batching for newsqa's embedders: sort by length, embed in batches, restore the order."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model_name: str = "unknown"
     batch_size: int = Field(default=32, gt=0, le=2048, description="Texts per model call.")
