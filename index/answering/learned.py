@@ -52,8 +52,9 @@ PASSAGES_READ = 4  # reranked passages the reader reads
 # A read passage that a chunk border cut inside a paragraph goes on to the paragraph's end, by whole
 # sentences up to this many characters: an answer just past the border ("… Parnell stated. [border]
 # “This reduction reflects our shared success …,” the official added.") is read with the context that
-# names what was asked. (Going on across paragraphs too cost 0.002–0.01 of cross-validated "answered
-# right" on the chooser's SQuAD training questions, bench/fit_chooser.py.)
+# names what was asked. Set by hand; on the chooser's SQuAD training questions (bench/fit_chooser.py,
+# cross-validated) it moved "answered right" by 2–3 questions of 423–555, as did going on across
+# paragraphs too, which reads more text (docs/answer-model.md).
 CONTINUATION_CHARS = 300
 # A span longer than this is no short answer: the quoted sentence says it all.
 SHORT_ANSWER_MAX_CHARS = 120
@@ -70,9 +71,9 @@ def score(
     article_chunks: Callable[[str], list[Chunk]] | None = None,
 ) -> list[Scored]:
     """The first PASSAGES_READ `passages` whose article names what the question names
-    (`article_folded(source)`: the article's folded text), read and described for the chooser; each
-    goes on into the next chunk of its article (`article_chunks(source)`, in order) by
-    CONTINUATION_CHARS.
+    (`article_folded(source)`: the article's folded text), read and described for the chooser; one
+    that a chunk border cut inside a paragraph is read on into the next chunk of its article
+    (`article_chunks(source)`, in order; see `continued`).
 
     As with the rules, a "how many"/"when" question reads only passages that themselves name what it
     names and hold a number/date, and weighs only their sentences that do: without that, the chooser
