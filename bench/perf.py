@@ -46,7 +46,7 @@ def worker(script: str, task: str, args: dict[str, Any]) -> dict[str, Any]:
 
 def _env() -> dict[str, str]:
     """The environment minus newsqa's own variables, so a shell's .env or INDEX_DIR cannot leak in;
-    ANSWERER passes through (`ANSWERER=model python bench/perf.py` measures the trained answerer)."""
+    ANSWERER passes through (the default model; `ANSWERER=rules python bench/perf.py` measures the rules)."""
     sys.path.insert(0, str(ROOT))
     from newsqa.index.config import Settings
 

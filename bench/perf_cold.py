@@ -30,7 +30,7 @@ from newsqa.index.config import Settings  # noqa: E402
 from newsqa.index.service import QA  # noqa: E402
 
 mark("import newsqa.index.service")
-answerer = os.environ.get("ANSWERER", "rules")  # passed through by bench/perf.py
+answerer = os.environ.get("ANSWERER", "model")  # passed through by bench/perf.py
 qa = QA(Settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]), answerer=answerer))
 mark("QA()")
 qa.has_index()

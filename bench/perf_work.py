@@ -63,7 +63,7 @@ def word_pieces() -> Callable[[list[str]], list[int]]:
 
 
 def qa_for(corpus: str, index_dir: str, embedder: Any = None, **overrides: Any) -> QA:
-    answerer = os.environ.get("ANSWERER", "rules")  # passed through by bench/perf.py
+    answerer = os.environ.get("ANSWERER", "model")  # passed through by bench/perf.py
     settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index_dir), answerer=answerer, **overrides)
     return QA(settings, embedder=embedder)
 

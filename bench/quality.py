@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes from scratch")
     parser.add_argument("--table", action="store_true", help="print the tables of the last run and exit")
     parser.add_argument(
-        "--answerer", choices=["rules", "model"], default="rules", help="newsqa's answerer (ANSWERER)"
+        "--answerer", choices=["rules", "model"], default="model", help="newsqa's answerer (ANSWERER)"
     )
     args = parser.parse_args(argv)
     names = list(SETS) if args.set == "all" else [args.set]
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_set(
-    name: str, source: Path, sample: int | None, seed: int, rebuild: bool, answerer: str = "rules"
+    name: str, source: Path, sample: int | None, seed: int, rebuild: bool, answerer: str = "model"
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Index once, ask every system the same questions; the report and newsqa's failures."""
     from quality_baselines import Bm25Baseline, DenseBaseline, QuickstartBaseline

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     embed_concurrency: int = 4  # requests in flight to a remote embedder (EMBED_MODEL=openai:…)
     top_k: int = 3
     as_of: date | None = None  # "today" for time phrases in questions; None: the real date
-    answerer: Literal["rules", "model"] = "rules"
+    answerer: Literal["rules", "model"] = "model"
     chunk_tokens: int = 200
     chunk_overlap: int = Field(default=30, validate_default=True)
     max_question_chars: int = 2000

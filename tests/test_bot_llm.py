@@ -182,7 +182,7 @@ def test_llm_failure_sends_the_extractive_answer(bot, llm, qa, reply):
     emulator.send(QUESTION, user=82)
     emulator.wait_for("sendMessage", lambda p: p["chat_id"] == 82 and "reply_markup" in p, timeout=30)
     parts = [c.params["text"] for c in _shown(emulator, 82)]  # a long answer comes in several parts
-    assert parts[0].startswith("Presently, there are roughly 2,500 U.S. troops")
+    assert parts[0].startswith("<b>2,500</b> [1]") and "“Presently, there are roughly 2,500 U.S." in parts[0]
     assert "<b>Sources</b>" in "".join(parts)
     assert len(llm.requests) == 1 and not [c for c in emulator.calls if c.method == "editMessageText"]
 
@@ -196,7 +196,8 @@ def test_stream_that_stalls_after_a_verified_sentence_ends_as_the_extractive_ans
     )
     partial = _shown(emulator, GROUP - 3)[0]
     assert partial.params["text"] == "Roughly 2,500 U.S. troops are stationed in Iraq. [1] …"
-    assert final.params["text"].startswith("Presently, there are roughly 2,500 U.S. troops")
+    assert final.params["text"].startswith("<b>2,500</b> [1]")
+    assert "“Presently, there are roughly 2,500 U.S. troops" in final.params["text"]
     assert final.at - partial.at >= 0.95
 
 

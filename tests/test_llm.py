@@ -268,7 +268,10 @@ def test_cli_ask_uses_the_llm_from_the_environment_and_keeps_the_json_contract(
     data, fallback = json.loads(good.stdout), json.loads(failed.stdout)
     assert set(data) == set(fallback) == JSON_KEYS
     assert data["answer"].startswith("Roughly 2,500 U.S. troops") and "llm" in data["timings_ms"]
-    assert fallback["answer"].startswith("Presently, there are roughly 2,500")
+    assert (
+        fallback["answer"].startswith("2,500 [1]")
+        and "“Presently, there are roughly 2,500" in fallback["answer"]
+    )
     assert "answering extractively" in caplog.text and KEY not in caplog.text + failed.output
 
 

@@ -151,7 +151,7 @@ def test_telegram_answer_shows_outlet_and_date(dated: QA) -> None:
 
 def test_present_question_prefers_the_newest_dated_figure_and_says_as_of(dated: QA) -> None:
     answer = dated.ask("How many people work at the Norhaven steelworks now?")
-    assert answer.answer.startswith("As of March 2025, about 2,400 people work")
+    assert answer.answer.startswith("As of March 2025, 2,400 people [1] — “About 2,400 people work")
     assert answer.citations[0].published == "2025-03-11"
 
 
@@ -163,9 +163,9 @@ def test_past_question_is_not_rewritten_as_of(dated: QA) -> None:
 def test_disagreeing_outlets_are_each_shown_with_source_and_date(dated: QA) -> None:
     """Two outlets say 12,000 in other words (agreement: cited together), a third says 8,000."""
     answer = dated.ask("How many people joined the Riverside climate march?")
-    assert answer.answer.startswith("Organisers said about 12,000 people joined")
+    assert answer.answer.startswith("12,000 [1] [2] — “Organisers said about 12,000 people joined")
     differ = "12,000 (Harbour Herald, 14 Jun 2025 [1]); 8,000 (Valley Times, 15 Jun 2025 [3])."
-    assert f"[1] [2] Sources differ: {differ}" in answer.answer
+    assert f"” Sources differ: {differ}" in answer.answer
     assert [c.source for c in answer.citations] == [
         "march-herald.md",
         "march-coastline.md",
