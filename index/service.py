@@ -213,7 +213,7 @@ class QA:
         window, searched = asked_window(resolved, when, self.settings.as_of or date.today())
         period = None
         if window is not None:
-            period = window.period(sum(window.holds(d.published) for d in snapshot.documents.values()))
+            period = window.period(sum(window.holds(day) for day in snapshot.published()))
             if not period.articles:
                 # Nothing was published then: "in 2014" may name the event's year, not the article's
                 # (an undated corpus has no article in any window). Search everything, and say so.

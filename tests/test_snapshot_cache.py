@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from newsqa.index.store.chroma import ChromaStore
+from newsqa.index.store.document_table import DiskDocuments
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
+from newsqa.index.store.state import Mark, state_digest, state_document
 from newsqa.index.types import Answer
 
 QUESTIONS = [
@@ -71,12 +73,64 @@ def test_a_new_process_answers_from_the_cache_as_from_the_store(make_qa, corpus,
     _same_snapshot(second.snapshot(), fresh)
 
 
+def test_a_process_serving_from_the_cache_never_parses_the_state(make_qa, corpus, monkeypatch):
+    first = make_qa(corpus)
+    first.reindex()
+    state = first.store.read_state()
+    assert first.store.read_mark() == Mark(
+        state.generation, state.collection, state_digest(state_document(state))
+    )
+    answers = [first.ask(q) for q in QUESTIONS]
+
+    def unread(self: ChromaStore) -> None:
+        raise AssertionError("the state document was read")
+
+    monkeypatch.setattr(ChromaStore, "read_state", unread)
+    second = make_qa(corpus, first.settings.index_dir)
+    assert second.has_index()
+    assert [_untimed(second.ask(q)) for q in QUESTIONS] == [_untimed(a) for a in answers]
+    snapshot = second.snapshot()
+    assert isinstance(snapshot.documents, DiskDocuments)
+    assert dict(snapshot.documents) == dict(state.documents) and dict(snapshot.versions) == state.versions
+    assert snapshot.config == state.config
+    assert sorted(snapshot.published(), key=str) == sorted(
+        (d.published for d in state.documents.values()), key=str
+    )
+    assert [s["source"] for s in second.sources()] == sorted(state.documents)
+    assert second.stats()["articles"] == len(state.documents)
+
+
+def test_an_index_from_before_the_mark_gets_it_on_the_next_reindex(make_qa, corpus):
+    qa = make_qa(corpus)
+    qa.reindex()
+    state = qa.store.read_state()
+    # As an older newsqa wrote it: the generation and collection as metadata, no digest.
+    records = qa.store._state_collection()
+    records.delete(ids=["current"])  # an upsert would keep the digest
+    records.add(
+        ids=["current"],
+        documents=[state_document(state)],
+        metadatas=[{"generation": state.generation, "collection": state.collection}],
+        embeddings=[[1.0]],
+    )
+    assert qa.store.read_mark().digest == ""
+    fresh = make_qa(corpus, qa.settings.index_dir)
+    assert fresh.ask(QUESTIONS[0]).citations  # served, reading the state
+    summary = fresh.reindex()
+    assert summary.embedded == 0
+    assert qa.store.read_mark() == Mark(
+        state.generation, state.collection, state_digest(state_document(state))
+    )
+    assert qa.store.read_state() == state
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         "flip a byte in chunks.sqlite3",
         "truncate days.npy",
         "truncate bm25.data.npy",
+        "flip a byte in documents.sqlite3",
         "delete tokenizer.json",
         "truncate manifest.json",
     ],

@@ -40,7 +40,7 @@ def test_state_round_trips_the_stored_document_unchanged() -> None:
         "ffffffffffffffff", 2, "f" * 64, "A", "https://example.com/a", "2025-03-12", None, None, None
     )
     assert json.dumps(state.to_json(), sort_keys=True) == json.dumps(STORED, sort_keys=True)
-    assert not outdated_format(state)
+    assert not outdated_format(state.config)
 
 
 def test_state_records_signature_and_copy_of_and_reads_states_written_without_them() -> None:
@@ -51,7 +51,7 @@ def test_state_records_signature_and_copy_of_and_reads_states_written_without_th
     assert json.dumps(state.to_json(), sort_keys=True) == json.dumps(stored, sort_keys=True)
     before = IndexState.from_json(STORED)  # written by a newsqa from before copies were indexed
     assert before.documents["a.txt"].signature == "" and before.copy_of == {}
-    assert not outdated_format(before)  # no rebuild: the next reindex only reads the missing signatures
+    assert not outdated_format(before.config)  # no rebuild: the next reindex only reads the signatures
 
 
 def test_state_written_before_dated_chunks_reads_but_is_outdated() -> None:
@@ -62,7 +62,7 @@ def test_state_written_before_dated_chunks_reads_but_is_outdated() -> None:
     del old["documents"]["a.txt"]["author"]
     state = IndexState.from_json(old)
     assert state.documents["a.txt"].updated is None
-    assert outdated_format(state)
+    assert outdated_format(state.config)
     assert state.config != IndexConfig("minilm-int8:abc", 200, 30)  # so the indexer rebuilds it
 
 

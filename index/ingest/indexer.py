@@ -22,7 +22,14 @@ from newsqa.index.ingest.reader import scan_corpus
 from newsqa.index.retrieval.registry import model_note
 from newsqa.index.store.chroma import CHUNK_PREFIX, ChromaStore
 from newsqa.index.store.records import embedding_text, record_id, source_of, version_of
-from newsqa.index.store.state import STATE_FORMAT, DocumentState, IndexConfig, IndexState, outdated_format
+from newsqa.index.store.state import (
+    STATE_FORMAT,
+    DocumentState,
+    IndexConfig,
+    IndexState,
+    Mark,
+    outdated_format,
+)
 from newsqa.index.text.shingles import minhash
 from newsqa.index.types import Article, Chunk, Progress, ReindexSummary
 
@@ -92,7 +99,7 @@ class Indexer:
         changed = _config_change(state.config, self.config) if state is not None and not rebuild else None
         if changed:
             log.warning("the index was built with %s: rebuilding it whole (old and new never mix)", changed)
-        if state is not None and not rebuild and outdated_format(state):
+        if state is not None and not rebuild and outdated_format(state.config):
             log.warning(
                 "the index was built by an earlier newsqa (format %s, now %d): rebuilding it so that "
                 "every chunk carries its article's dates and publication",
@@ -111,6 +118,11 @@ class Indexer:
         unsigned = any(not doc.signature for doc in old_docs.values())
         if not plan.full and not plan.to_embed and not plan.removed and not unsigned:
             self._collect_garbage(state)
+            if state is not None and not (self.store.read_mark() or Mark(0, "", "")).digest:
+                # Written by an older newsqa: record its mark, so processes serving from the snapshot
+                # cache need not parse the state (store/chroma.py read_mark).
+                self.still_exclusive()
+                self.store.write_state(state)
             return self._summary(plan, state, skipped, 0, started)
         generation = state.generation + 1 if state else 1
         collection = f"{CHUNK_PREFIX}{generation}" if plan.full or state is None else state.collection

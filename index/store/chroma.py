@@ -36,7 +36,7 @@ from newsqa.index.runtime import llama_index_core
 from newsqa.index.store import folder
 from newsqa.index.store.deadline import within
 from newsqa.index.store.records import chunk_from, chunk_metadata, record_id
-from newsqa.index.store.state import IndexState
+from newsqa.index.store.state import IndexState, Mark, state_digest, state_document
 from newsqa.index.types import Chunk
 
 log = logging.getLogger(__name__)
@@ -186,10 +186,10 @@ class ChromaStore:
                 f"the index state in the {self.where} is damaged and cannot be read; {folder.REBUILD_ADVICE}"
             ) from exc
 
-    def read_mark(self) -> tuple[int, str] | None:
-        """The current state's (generation, collection), read without its document (which names
-        every article: 165 MB parsed at 35,000 articles); None when nothing was indexed, or the
-        state was written by a newsqa that did not record it."""
+    def read_mark(self) -> Mark | None:
+        """The current state's generation, collection and digest, read without its document (which
+        names every article: 165 MB parsed at 35,000 articles); None when nothing was indexed, or the
+        state was written by a newsqa that did not record them."""
         got = self.call("read state", self._state_collection().get, ids=[STATE_ID], include=["metadatas"])
         meta = (got["metadatas"] or [None])[0] if got["ids"] else None
         if (
@@ -198,18 +198,21 @@ class ChromaStore:
             or not isinstance(meta.get("collection"), str)
         ):
             return None
-        return meta["generation"], meta["collection"]
+        digest = meta.get("digest")
+        return Mark(meta["generation"], meta["collection"], digest if isinstance(digest, str) else "")
 
     def write_state(self, state: IndexState) -> None:
-        """Atomically replace the index state (its generation and collection also as metadata, for
-        read_mark)."""
-        doc = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True)
+        """Atomically replace the index state (its generation, collection and digest also as
+        metadata, for read_mark)."""
+        doc = state_document(state)
         self.call(
             "write state",
             self._state_collection().upsert,
             ids=[STATE_ID],
             documents=[doc],
-            metadatas=[{"generation": state.generation, "collection": state.collection}],
+            metadatas=[
+                {"generation": state.generation, "collection": state.collection, "digest": state_digest(doc)}
+            ],
             embeddings=[[1.0]],
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,9 +19,10 @@ import numpy as np
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.chunk_table import ChunkList, ChunkRows
+from newsqa.index.store.document_table import DiskDocuments
 from newsqa.index.store.records import embedding_text, published_day, record_id, version_of
-from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
+from newsqa.index.store.snapshot_cache import Saved, SnapshotCache
+from newsqa.index.store.state import DocumentState, IndexConfig, IndexState, Mark
 from newsqa.index.store.vectors import DiskVectors
 from newsqa.index.text.normalise import fold
 from newsqa.index.types import Chunk
@@ -31,8 +32,8 @@ from newsqa.index.types import Chunk
 class Snapshot:
     generation: int
     collection: str
-    versions: dict[str, str]  # source → live version
-    documents: Mapping[str, DocumentState]  # source → title, url, sha256, chunks…
+    versions: Mapping[str, str]  # source → live version (on disk when it came from the cache)
+    documents: Mapping[str, DocumentState]  # source → title, url, sha256, chunks… (likewise)
     chunks: ChunkRows  # on disk when it came from the cache (store/chunk_table.py)
     lexical: LexicalIndex
     article_texts: dict[str, str]  # source → title and chunks, folded (text.normalise.fold); filled on use
@@ -45,6 +46,13 @@ class Snapshot:
         if text is None:
             text = self.article_texts[source] = _article_texts(self.chunks.span(source)).get(source, "")
         return text
+
+    def published(self) -> list[str | None]:
+        """Every article's publication day (None when undated)."""
+        documents = self.documents
+        if isinstance(documents, DiskDocuments):
+            return documents.published()
+        return [doc.published for doc in documents.values()]
 
     @property
     def chunk_days(self) -> np.ndarray:
@@ -113,23 +121,14 @@ class Snapshot:
         saved = cache.load(state) if cache is not None else None
         config = state.config
         if saved is not None:
-            return cls(
-                generation,
-                collection,
-                versions,
-                documents,
-                saved.chunks,
-                saved.lexical,
-                {},
-                config,
-                saved.vectors,
-            )
+            return cls.saved(generation, collection, saved)
         texts: dict[str, str] = {}
         if previous is not None and previous.collection == collection:
-            changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
+            before = dict(previous.versions.items())  # one read when they are on disk
+            changed = [s for s, v in versions.items() if before.get(s) != v]
             wanted = [record for source in changed for record in state.records_of(source)]
             records = store.records(collection, wanted)
-            live = [c for c in previous.chunks if previous.versions.get(c.source) == versions.get(c.source)]
+            live = [c for c in previous.chunks if before.get(c.source) == versions.get(c.source)]
             texts = {s: t for s, t in previous.article_texts.items() if s in versions and s not in changed}
         else:
             records, live = store.records(collection), []
@@ -140,11 +139,30 @@ class Snapshot:
             cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, live))
             saved = cache.load(state)
             if saved is not None:
-                chunks, lexical, vectors = saved.chunks, saved.lexical, saved.vectors
-                return cls(
-                    generation, collection, versions, documents, chunks, lexical, texts, config, vectors
-                )
+                return replace(cls.saved(generation, collection, saved), article_texts=texts)
         return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts, config)
+
+    @classmethod
+    def cached(cls, mark: Mark, cache: SnapshotCache) -> Snapshot | None:
+        """The snapshot of the state `mark` names, from `cache` alone (the state is not read), or None."""
+        saved = cache.load_marked(mark)
+        return None if saved is None else cls.saved(mark.generation, mark.collection, saved)
+
+    @classmethod
+    def saved(cls, generation: int, collection: str, saved: Saved) -> Snapshot:
+        """A snapshot served from a saved cache: nothing of it held in memory."""
+        documents = saved.documents
+        return cls(
+            generation,
+            collection,
+            documents.versions,
+            documents,
+            saved.chunks,
+            saved.lexical,
+            {},
+            saved.config,
+            saved.vectors,
+        )
 
 
 def _vectors(

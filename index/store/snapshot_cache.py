@@ -4,9 +4,12 @@ skips reading them, and serves from them without holding them in memory.
 `INDEX_DIR/cache/snapshot-<generation>-<key>/` holds `chunks.sqlite3` and `days.npy`
 (store/chunk_table.py: read per question), the lexical index's files (memory-mapped), the chunks'
 vectors (store/vectors.py: dense search reads them from disk, so a process serving from the cache
-never loads Chroma's HNSW index) and `manifest.json` (the key and the sha256 of every other file).
-The key digests the whole state document and the code that builds a snapshot, so a reindex from
-any process, or a change to tokenizing, misses the cache. The cache only saves time: one that is
+never loads Chroma's HNSW index), the state's articles (`documents.sqlite3`,
+store/document_table.py: a process serving from the cache never parses the state) and
+`manifest.json` (the key, the state's config and the sha256 of every other file). The key digests
+the state document's digest (the state record's metadata carries it: `ChromaStore.read_mark`) and
+the code that builds a snapshot, so a reindex from any process, or a change to tokenizing, misses
+the cache. The cache only saves time: one that is
 missing, partial, corrupt or for another state is ignored (logged at DEBUG), the snapshot is read
 from the store again and saved anew (saving reads the vectors from Chroma, which loads its HNSW
 index into the saving process). A cache is written into a temporary folder and renamed into place,
@@ -24,7 +27,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,12 +36,13 @@ import numpy as np
 
 from newsqa.index.retrieval.lexical import LexicalIndex
 from newsqa.index.store.chunk_table import ChunkRows, DiskChunks, write_chunks
-from newsqa.index.store.state import IndexState
+from newsqa.index.store.document_table import DiskDocuments, write_documents
+from newsqa.index.store.state import IndexConfig, IndexState, Mark, state_digest, state_document
 from newsqa.index.store.vectors import DiskVectors, write_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # 3: chunks in SQLite, read on demand; BM25 memory-mapped. 4: the vectors too
+FORMAT = 5  # 3: chunks in SQLite, read on demand; BM25 memory-mapped. 4: the vectors too. 5: the articles
 PREFIX = "snapshot-"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
@@ -50,6 +54,7 @@ _CODE = (
     "store/state.py",
     "store/chroma.py",
     "store/chunk_table.py",
+    "store/document_table.py",
     "store/vectors.py",
     "retrieval/lexical.py",
     "text/normalise.py",
@@ -64,6 +69,8 @@ class Saved:
     chunks: ChunkRows  # DiskChunks: sorted by source, n
     lexical: LexicalIndex  # memory-mapped
     vectors: DiskVectors  # by the same positions as `chunks`
+    documents: DiskDocuments  # the state's articles; `.versions` their live versions
+    config: IndexConfig | None  # what the state was built with
 
 
 class SnapshotCache:
@@ -73,17 +80,21 @@ class SnapshotCache:
         self.folder = folder
 
     def load(self, state: IndexState) -> Saved | None:
-        """The live chunks, lexical index and vectors saved for `state`, or None."""
-        generation, key = _key(state)
+        """The live chunks, lexical index, vectors and articles saved for `state`, or None."""
+        return self.load_marked(Mark(state.generation, state.collection, state_digest(state_document(state))))
+
+    def load_marked(self, mark: Mark) -> Saved | None:
+        """What was saved for the state `mark` names (its digest must be known), or None."""
+        generation, key = mark.generation, _key(mark.digest)
         folder = self.folder / _name(generation, key)
-        if not folder.is_dir():
+        if not mark.digest or not folder.is_dir():
             log.debug("no snapshot cache for generation %d", generation)
             return None
         try:
             manifest = json.loads((folder / "manifest.json").read_bytes())
             if manifest.get("format") != FORMAT or manifest.get("key") != key:
                 raise ValueError("it was saved for another state")
-            if manifest.get("collection") != state.collection:
+            if manifest.get("collection") != mark.collection:
                 raise ValueError("its chunks come from another collection")
             files = manifest["files"]
             if {p.name for p in folder.iterdir()} != set(files) | {"manifest.json"}:
@@ -96,19 +107,21 @@ class SnapshotCache:
             if lexical.size != len(chunks):
                 raise ValueError("its lexical index and chunks differ in length")
             vectors = DiskVectors(folder, chunks.days)
+            documents = DiskDocuments(folder)
+            config = IndexConfig.from_json(manifest["config"])
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             log.debug("ignoring the snapshot cache %s: %s", folder, exc)
             shutil.rmtree(folder, ignore_errors=True)  # so that it is saved again
             return None
         log.debug("snapshot of generation %d loaded from %s", generation, folder)
-        return Saved(chunks, lexical, vectors)
+        return Saved(chunks, lexical, vectors, documents, config)
 
     def save(
         self, state: IndexState, chunks: ChunkRows, lexical: LexicalIndex, vectors: Iterable[np.ndarray]
     ) -> None:
         """Save a snapshot of `state` (best effort: a failure is logged and ignored); `vectors` are
         the chunks' vectors in their order, a page at a time, read only when it is saved."""
-        generation, key = _key(state)
+        generation, key = state.generation, _key(state_digest(state_document(state)))
         name = _name(generation, key)
         target = self.folder / name
         if not chunks or target.exists() or generation < max(self._generations(), default=0):
@@ -120,12 +133,14 @@ class SnapshotCache:
                 write_chunks(temp, chunks)
                 lexical.save(temp)
                 write_vectors(temp, vectors, chunks.days)
+                write_documents(temp, state.documents)
                 files = {p.name: _sha256(p) for p in sorted(temp.iterdir())}
                 manifest = {
                     "format": FORMAT,
                     "key": key,
                     "generation": generation,
                     "collection": state.collection,
+                    "config": None if state.config is None else asdict(state.config),
                     "files": files,
                 }
                 (temp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
@@ -174,11 +189,9 @@ def _generation_of(name: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def _key(state: IndexState) -> tuple[int, str]:
-    document = json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True)
-    digest = hashlib.sha256(_code_digest().encode())
-    digest.update(document.encode("utf-8"))
-    return state.generation, digest.hexdigest()
+def _key(state_digest: str) -> str:
+    """The cache key of the state whose document has `state_digest`, with this code."""
+    return hashlib.sha256(f"{_code_digest()} {state_digest}".encode()).hexdigest()
 
 
 @lru_cache(maxsize=1)

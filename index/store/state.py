@@ -6,16 +6,26 @@ earlier versions wrote, and `from_json` reads those, so an existing index keeps 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsqa.index.store.records import record_id
 
 # 2: chunks carry `updated`, `site`, `author` and `published_day` and `published` is an ISO day; an index of
 # format 1 is rebuilt on the next reindex (see ingest/indexer.py), never mixed with format 2 chunks.
 STATE_FORMAT = 2
+
+
+class Mark(NamedTuple):
+    """What the state record's metadata says of the state, read without its document."""
+
+    generation: int
+    collection: str
+    digest: str  # state_digest of its document; "" when a newsqa that did not record it wrote it
 
 
 @dataclass(frozen=True)
@@ -39,14 +49,44 @@ class IndexConfig:
 _OPTIONAL = {"signature": "", "copy_of": None}
 
 
-def _document_json(doc: DocumentState) -> dict[str, Any]:
+def document_json(doc: DocumentState) -> dict[str, Any]:
+    """One article's entry in the state document."""
     fields = asdict(doc).items()
     return {key: value for key, value in fields if key not in _OPTIONAL or value != _OPTIONAL[key]}
 
 
-def outdated_format(state: IndexState) -> bool:
-    """Whether `state` was written by an earlier newsqa whose chunks lack metadata this one reads."""
-    return state.config is None or state.config.format < STATE_FORMAT
+def document_from_json(doc: Any) -> DocumentState:
+    """The article of a state document's entry (KeyError/TypeError/ValueError when it is not one)."""
+    return DocumentState(
+        version=str(doc["version"]),
+        chunks=int(doc.get("chunks", 0)),
+        sha256=str(doc.get("sha256", "")),
+        title=doc.get("title"),
+        url=doc.get("url"),
+        published=doc.get("published"),
+        updated=doc.get("updated"),
+        site=doc.get("site"),
+        author=doc.get("author"),
+        signature=str(doc.get("signature") or ""),
+        copy_of=doc.get("copy_of"),
+    )
+
+
+def state_document(state: IndexState) -> str:
+    """The JSON text `state` is stored as (store/chroma.py); `state_digest` digests it."""
+    return json.dumps(state.to_json(), ensure_ascii=False, sort_keys=True)
+
+
+def state_digest(document: str) -> str:
+    """The sha256 of a state document: what a process knows the state by without reading it (the
+    state record's metadata carries it; the snapshot cache is keyed by it)."""
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def outdated_format(config: IndexConfig | None) -> bool:
+    """Whether a state with this `config` was written by an earlier newsqa whose chunks lack metadata
+    this one reads."""
+    return config is None or config.format < STATE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -107,7 +147,7 @@ class IndexState:
             "generation": self.generation,
             "collection": self.collection,
             "config": None if self.config is None else asdict(self.config),
-            "documents": {source: _document_json(doc) for source, doc in self.documents.items()},
+            "documents": {source: document_json(doc) for source, doc in self.documents.items()},
             "updated_at": self.updated_at,
         }
 
@@ -116,19 +156,7 @@ class IndexState:
         """The state in a stored document; ValueError when it is not one."""
         try:
             documents = {
-                str(source): DocumentState(
-                    version=str(doc["version"]),
-                    chunks=int(doc.get("chunks", 0)),
-                    sha256=str(doc.get("sha256", "")),
-                    title=doc.get("title"),
-                    url=doc.get("url"),
-                    published=doc.get("published"),
-                    updated=doc.get("updated"),
-                    site=doc.get("site"),
-                    author=doc.get("author"),
-                    signature=str(doc.get("signature") or ""),
-                    copy_of=doc.get("copy_of"),
-                )
+                str(source): document_from_json(doc)
                 for source, doc in dict(data.get("documents", {})).items()
             }
             return cls(
