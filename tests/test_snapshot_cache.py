@@ -77,7 +77,7 @@ def test_a_new_process_answers_from_the_cache_as_from_the_store(make_qa, corpus,
         "flip a byte in chunks.sqlite3",
         "truncate days.npy",
         "truncate bm25.data.npy",
-        "delete tokenizer.json",
+        "delete bm25.tokens.npy",
         "truncate manifest.json",
     ],
 )

@@ -38,7 +38,8 @@ from newsqa.index.store.vectors import DiskVectors, write_vectors
 
 log = logging.getLogger(__name__)
 
-FORMAT = 4  # 3: chunks in SQLite, read on demand; BM25 memory-mapped. 4: the vectors too
+# 3: chunks in SQLite, read on demand; BM25 memory-mapped. 4: the vectors too. 5: each chunk's stem ids
+FORMAT = 5
 PREFIX = "snapshot-"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 600.0  # a temporary folder this old was left by a killed process
