@@ -2,16 +2,18 @@
 skips reading them, and serves from them without holding them in memory.
 
 `INDEX_DIR/cache/snapshot-<generation>-<key>/` holds `chunks.sqlite3` and `days.npy`
-(store/chunk_table.py: read per question), the lexical index's files (memory-mapped), the chunks'
-vectors (store/vectors.py: dense search reads them from disk, so a process serving from the cache
-never loads Chroma's HNSW index) and `manifest.json` (the key and the sha256 of every other file).
+(store/chunk_table.py: read per question), the lexical index's files (memory-mapped; with each
+chunk's stem ids, which the next generation's snapshot reuses), the chunks' vectors
+(store/vectors.py: dense search reads them from disk, so a process serving from the cache never
+loads Chroma's HNSW index) and `manifest.json` (the key and the sha256 of every other file).
 The key digests the whole state document and the code that builds a snapshot, so a reindex from
 any process, or a change to tokenizing, misses the cache. The cache only saves time: one that is
 missing, partial, corrupt or for another state is ignored (logged at DEBUG), the snapshot is read
-from the store again and saved anew (saving reads the vectors from Chroma, which loads its HNSW
-index into the saving process). A cache is written into a temporary folder and renamed into place,
-so a reader never sees half of one; saving prunes older generations' caches. Embedded mode only: a
-Chroma server is shared by processes on several machines, and INDEX_DIR is otherwise not used there.
+from the store again and saved anew (saving reads from Chroma the vectors the previous snapshot's
+cache does not hold, which loads Chroma's HNSW index into the saving process). A cache is written
+into a temporary folder and renamed into place, so a reader never sees half of one; saving prunes
+older generations' caches. Embedded mode only: a Chroma server is shared by processes on several
+machines, and INDEX_DIR is otherwise not used there.
 """
 
 from __future__ import annotations
@@ -108,7 +110,8 @@ class SnapshotCache:
         self, state: IndexState, chunks: ChunkRows, lexical: LexicalIndex, vectors: Iterable[np.ndarray]
     ) -> None:
         """Save a snapshot of `state` (best effort: a failure is logged and ignored); `vectors` are
-        the chunks' vectors in their order, a page at a time, read only when it is saved."""
+        the chunks' unit vectors (vectors.unit) in their order, a page at a time, read only when it
+        is saved."""
         generation, key = _key(state)
         name = _name(generation, key)
         target = self.folder / name
@@ -120,7 +123,7 @@ class SnapshotCache:
             try:
                 write_chunks(temp, chunks)
                 lexical.save(temp)
-                write_vectors(temp, vectors, chunks.days)
+                write_vectors(temp, vectors, chunks.days, unit_rows=True)
                 files = {p.name: _sha256(p) for p in sorted(temp.iterdir())}
                 manifest = {
                     "format": FORMAT,
