@@ -74,10 +74,21 @@ class SnapshotCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._keyed: tuple[IndexState, tuple[int, str]] | None = None  # the last state's key
+
+    def _key(self, state: IndexState) -> tuple[int, str]:
+        """`_key(state)`, kept for the last state asked about: a reindex asks about one state three
+        times, and digesting a BBC state (2,225 articles) costs 0.1 s."""
+        keyed = self._keyed
+        if keyed is not None and keyed[0] is state:
+            return keyed[1]
+        key = _key(state)
+        self._keyed = (state, key)
+        return key
 
     def load(self, state: IndexState) -> Saved | None:
         """The live chunks, lexical index and vectors saved for `state`, or None."""
-        generation, key = _key(state)
+        generation, key = self._key(state)
         folder = self.folder / _name(generation, key)
         if not folder.is_dir():
             log.debug("no snapshot cache for generation %d", generation)
@@ -112,7 +123,7 @@ class SnapshotCache:
         """Save a snapshot of `state` (best effort: a failure is logged and ignored); `vectors` are
         the chunks' unit vectors (vectors.unit) in their order, a page at a time, read only when it
         is saved."""
-        generation, key = _key(state)
+        generation, key = self._key(state)
         name = _name(generation, key)
         target = self.folder / name
         if not chunks or target.exists() or generation < max(self._generations(), default=0):
