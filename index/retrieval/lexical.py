@@ -64,13 +64,14 @@ class LexicalIndex:
                 known[stem] = len(stems)
                 stems.append(stem)
         remap = np.array([known[stem] for stem in vocab], dtype=np.int32)
-        ends = previous._ends
+        # Plain arrays and ints: slicing a memory map makes a memory map each time, 40x slower.
+        old, ends = np.asarray(previous._tokens), [0, *np.asarray(previous._ends).tolist()]
         parts, new = [], iter(ids)
         for text in texts:
             if isinstance(text, str):
                 parts.append(remap[np.asarray(next(new), dtype=np.int64)])
             else:
-                parts.append(np.asarray(previous._tokens[ends[text - 1] if text else 0 : ends[text]]))
+                parts.append(old[ends[text] : ends[text + 1]])
         tokens = np.concatenate(parts)
         # Number the stems as a tokenizer reading the texts in order would: "" is 0 (previous's too),
         # then each at its first appearance; stems that no text holds any more are dropped.
