@@ -75,9 +75,11 @@ class LexicalIndex:
         tokens = np.concatenate(parts)
         # Number the stems as a tokenizer reading the texts in order would: "" is 0 (previous's too),
         # then each at its first appearance; stems that no text holds any more are dropped.
-        present, first = np.unique(tokens, return_index=True)
-        used = present != 0
-        order = present[used][np.argsort(first[used], kind="stable")]
+        first = np.full(len(stems), len(tokens), dtype=np.int64)
+        np.minimum.at(first, tokens, np.arange(len(tokens), dtype=np.int64))  # 20x np.unique's time
+        order = np.flatnonzero(first < len(tokens))
+        order = order[order != 0]
+        order = order[np.argsort(first[order])]
         number = np.zeros(len(stems), dtype=np.int32)
         number[order] = np.arange(1, len(order) + 1, dtype=np.int32)
         index = cls.__new__(cls)
@@ -196,8 +198,9 @@ def _bm25_scores(
     size = len(ends)
     lengths = np.asarray(np.diff(ends, prepend=0), dtype=np.int64)
     docs = np.repeat(np.arange(size, dtype=np.int64), lengths)
-    pairs, counts = np.unique(docs * vocab + tokens, return_counts=True)  # by text, then stem
-    doc, stem = pairs // vocab, pairs % vocab
+    # By stem, then text: bm25s's CSC order (every score is computed on its own, in any order).
+    pairs, counts = np.unique(np.asarray(tokens, dtype=np.int64) * size + docs, return_counts=True)
+    stem, doc = pairs // size, pairs % size
     df = np.bincount(stem, minlength=vocab)
     # bm25s gives every stem a column, plus one more for "" when a text holds it (id 0 is taken).
     columns = vocab + (1 if df[0] else 0)
@@ -207,12 +210,11 @@ def _bm25_scores(
     tf = counts.astype(np.float32)
     tfc = tf / (k1 * ((1 - b) + b * lengths[doc] / average) + tf)  # float64, as bm25s's is
     score = (idf[stem] * tfc).astype(np.float32)
-    order = np.argsort((stem << 32) | doc)  # by column, then row: bm25s's CSC order
     indptr = np.zeros(columns + 1, dtype=np.int64)
     np.cumsum(np.bincount(stem, minlength=columns), out=indptr[1:])
     matrix = {
-        "data": score[order],
-        "indices": doc[order].astype(np.int32),
+        "data": score,
+        "indices": doc.astype(np.int32),
         "indptr": indptr,
         "num_docs": size,
     }
