@@ -142,7 +142,7 @@ class LiveIndex:
         if previous is None:
             live = store.read_state()  # not switched yet: the generation `state` replaces
             previous = None if live is None else Snapshot.cached(live, self._cache)
-        Snapshot.load(store, state, previous=previous, cache=self._cache)
+        Snapshot.save(store, state, previous, self._cache)
 
     def recheck(self) -> None:
         """Make the next snapshot() read the index state again (after a reindex, say)."""

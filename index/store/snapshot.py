@@ -129,6 +129,24 @@ class Snapshot:
         """
         if cache is not None and (saved := cls.cached(state, cache)) is not None:
             return saved
+        read = cls._read(store, state, previous, cache)
+        saved = cls.cached(state, cache) if cache is not None else None
+        return read if saved is None else replace(saved, article_texts=read.article_texts)
+
+    @classmethod
+    def save(
+        cls, store: ChromaStore, state: IndexState, previous: Snapshot | None, cache: SnapshotCache
+    ) -> None:
+        """Save the snapshot of `state` into `cache` as `load` does, without opening it from there
+        (a reindex saves the next generation's before it goes live, and does not serve from it)."""
+        cls._read(store, state, previous, cache)
+
+    @classmethod
+    def _read(
+        cls, store: ChromaStore, state: IndexState, previous: Snapshot | None, cache: SnapshotCache | None
+    ) -> Snapshot:
+        """The snapshot of `state`, read from the store and `previous` (see `load`), in memory; saved
+        into `cache` when given."""
         versions, collection = state.versions, state.collection
         base = previous if previous is not None and previous.collection == collection else None
         texts: dict[str, str] = {}
@@ -159,9 +177,6 @@ class Snapshot:
         if cache is not None:
             old = base.vectors if base is not None else None
             cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, kept, old))
-            saved = cls.cached(state, cache)
-            if saved is not None:
-                return replace(saved, article_texts=texts)
         return cls(
             state.generation,
             collection,
