@@ -77,8 +77,9 @@ class SnapshotCache:
         self._keyed: tuple[IndexState, tuple[int, str]] | None = None  # the last state's key
 
     def _key(self, state: IndexState) -> tuple[int, str]:
-        """`_key(state)`, kept for the last state asked about: a reindex asks about one state three
-        times, and digesting a BBC state (2,225 articles) costs 0.1 s."""
+        """`_key(state)`, kept for the last state asked about: Snapshot.load asks about a state the
+        cache lacks three times (look, save, open), and digesting a BBC state (2,225 articles) took
+        0.07 s (0.03 s since state.to_json no longer deep-copies)."""
         keyed = self._keyed
         if keyed is not None and keyed[0] is state:
             return keyed[1]
