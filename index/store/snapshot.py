@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,9 +22,11 @@ from newsqa.index.store.chunk_table import ChunkList, ChunkRows
 from newsqa.index.store.records import embedding_text, published_day, record_id, version_of
 from newsqa.index.store.snapshot_cache import SnapshotCache
 from newsqa.index.store.state import DocumentState, IndexConfig, IndexState
-from newsqa.index.store.vectors import DiskVectors
+from newsqa.index.store.vectors import DiskVectors, unit
 from newsqa.index.text.normalise import fold
 from newsqa.index.types import Chunk
+
+_PAGE = 4096  # chunks whose vectors are gathered at a time while a snapshot is saved
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,24 @@ class Snapshot:
         return cls(0, "", {}, {}, ChunkList([]), LexicalIndex([]), {})
 
     @classmethod
+    def cached(cls, state: IndexState, cache: SnapshotCache) -> Snapshot | None:
+        """The snapshot of `state` the cache holds, or None."""
+        saved = cache.load(state)
+        if saved is None:
+            return None
+        return cls(
+            state.generation,
+            state.collection,
+            state.versions,
+            state.documents,
+            saved.chunks,
+            saved.lexical,
+            {},
+            state.config,
+            saved.vectors,
+        )
+
+    @classmethod
     def load(
         cls,
         store: ChromaStore,
@@ -102,56 +122,105 @@ class Snapshot:
         """Read the live chunks of `state` and build the lexical index over them.
 
         Given the `previous` snapshot of the same collection, only the chunks of articles whose
-        version changed are read from the store (a record's content never changes under its id).
-        Given a `cache`, both come from it when it holds this state, and are saved to it otherwise,
-        then served from it: a snapshot from the cache keeps neither in memory.
+        version changed are read from the store (a record's content never changes under its id), and
+        the others keep their stems (LexicalIndex.reusing) and, when `previous` has them on disk,
+        their vectors. Given a `cache`, all comes from it when it holds this state, and is saved to
+        it otherwise, then served from it: a snapshot from the cache keeps none of it in memory.
         """
-        documents = state.documents
-        versions = state.versions
-        collection = state.collection
-        generation = state.generation
-        saved = cache.load(state) if cache is not None else None
-        config = state.config
-        if saved is not None:
-            return cls(
-                generation,
-                collection,
-                versions,
-                documents,
-                saved.chunks,
-                saved.lexical,
-                {},
-                config,
-                saved.vectors,
-            )
+        if cache is not None and (saved := cls.cached(state, cache)) is not None:
+            return saved
+        read = cls._read(store, state, previous, cache)
+        saved = cls.cached(state, cache) if cache is not None else None
+        return read if saved is None else replace(saved, article_texts=read.article_texts)
+
+    @classmethod
+    def save(
+        cls, store: ChromaStore, state: IndexState, previous: Snapshot | None, cache: SnapshotCache
+    ) -> None:
+        """Save the snapshot of `state` into `cache` as `load` does, without opening it from there
+        (a reindex saves the next generation's before it goes live, and does not serve from it)."""
+        cls._read(store, state, previous, cache)
+
+    @classmethod
+    def _read(
+        cls, store: ChromaStore, state: IndexState, previous: Snapshot | None, cache: SnapshotCache | None
+    ) -> Snapshot:
+        """The snapshot of `state`, read from the store and `previous` (see `load`), in memory; saved
+        into `cache` when given."""
+        versions, collection = state.versions, state.collection
+        base = previous if previous is not None and previous.collection == collection else None
         texts: dict[str, str] = {}
-        if previous is not None and previous.collection == collection:
-            changed = [s for s, v in versions.items() if previous.versions.get(s) != v]
+        kept: list[tuple[Chunk, int | None]] = []  # each live chunk, and its position in `base`
+        if base is not None:
+            changed = [s for s, v in versions.items() if base.versions.get(s) != v]
             wanted = [record for source in changed for record in state.records_of(source)]
             records = store.records(collection, wanted)
-            live = [c for c in previous.chunks if previous.versions.get(c.source) == versions.get(c.source)]
-            texts = {s: t for s, t in previous.article_texts.items() if s in versions and s not in changed}
+            kept = [
+                (c, i)
+                for i, c in enumerate(base.chunks)
+                if base.versions.get(c.source) == versions.get(c.source)
+            ]
+            texts = {s: t for s, t in base.article_texts.items() if s in versions and s not in changed}
         else:
-            records, live = store.records(collection), []
-        live += [chunk for record, chunk in records if versions.get(chunk.source) == version_of(record)]
-        live.sort(key=lambda c: (c.source, c.n))
-        lexical = LexicalIndex([embedding_text(c) for c in live])
+            records = store.records(collection)
+        kept += [
+            (chunk, None) for record, chunk in records if versions.get(chunk.source) == version_of(record)
+        ]
+        kept.sort(key=lambda row: (row[0].source, row[0].n))
+        live = [chunk for chunk, _ in kept]
+        if base is not None:
+            lexical = LexicalIndex.reusing(
+                base.lexical, [embedding_text(c) if i is None else i for c, i in kept]
+            )
+        else:
+            lexical = LexicalIndex([embedding_text(c) for c in live])
         if cache is not None:
-            cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, live))
-            saved = cache.load(state)
-            if saved is not None:
-                chunks, lexical, vectors = saved.chunks, saved.lexical, saved.vectors
-                return cls(
-                    generation, collection, versions, documents, chunks, lexical, texts, config, vectors
-                )
-        return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts, config)
+            old = base.vectors if base is not None else None
+            cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, kept, old))
+        return cls(
+            state.generation,
+            collection,
+            versions,
+            state.documents,
+            ChunkList(live),
+            lexical,
+            texts,
+            state.config,
+        )
 
 
 def _vectors(
-    store: ChromaStore, collection: str, versions: dict[str, str], live: list[Chunk]
-) -> Iterator[Any]:
-    """The stored vectors of the `live` chunks, in their order, a page at a time (read when saved)."""
-    yield from store.embeddings(collection, [record_id(c.source, c.n, versions[c.source]) for c in live])
+    store: ChromaStore,
+    collection: str,
+    versions: dict[str, str],
+    kept: list[tuple[Chunk, int | None]],
+    old: DiskVectors | None,
+) -> Iterator[np.ndarray]:
+    """The unit vectors of the live chunks `kept`, in their order, a page at a time (read when
+    saved): from `old` (the previous snapshot's, at the positions `kept` gives) when it has them,
+    else from the store, which loads Chroma's HNSW index into this process."""
+    for start in range(0, len(kept), _PAGE):
+        page = kept[start : start + _PAGE]
+        reused = np.array([old is not None and i is not None for _, i in page], dtype=bool)
+        ids = [
+            record_id(c.source, c.n, versions[c.source])
+            for (c, _), r in zip(page, reused, strict=True)
+            if not r
+        ]
+        read = (
+            [unit(np.asarray(rows, dtype=np.float32)) for rows in store.embeddings(collection, ids)]
+            if ids
+            else []
+        )
+        if old is None or not reused.any():
+            yield np.concatenate(read)
+            continue
+        rows = old.at(np.array([i for (_, i), r in zip(page, reused, strict=True) if r], dtype=np.int64))
+        out = np.empty((len(page), rows.shape[1]), dtype=np.float32)
+        out[reused] = rows
+        if read:
+            out[~reused] = np.concatenate(read)
+        yield out
 
 
 def _article_texts(chunks: list[Chunk]) -> dict[str, str]:
