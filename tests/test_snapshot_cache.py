@@ -131,7 +131,7 @@ def test_an_index_from_before_the_mark_gets_it_on_the_next_reindex(make_qa, corp
         "truncate days.npy",
         "truncate bm25.data.npy",
         "flip a byte in documents.sqlite3",
-        "delete tokenizer.json",
+        "delete bm25.tokens.npy",
         "truncate manifest.json",
     ],
 )
@@ -203,3 +203,86 @@ def test_server_mode_keeps_no_cache_in_the_index_folder(make_qa, corpus, chroma_
     qa.reindex()
     assert qa.ask(QUESTIONS[0]).citations
     assert not (qa.settings.index_dir / "cache").exists()
+
+
+@pytest.fixture
+def chroma_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int | None]]:
+    """What was read from Chroma's chunk collections: ("records" or "embeddings", how many ids;
+    None: every record)."""
+    reads: list[tuple[str, int | None]] = []
+    for kind in ("records", "embeddings"):
+        read = getattr(ChromaStore, kind)
+
+        def counting(self, name, ids=None, read=read, kind=kind):  # type: ignore[no-untyped-def]
+            reads.append((kind, None if ids is None else len(ids)))
+            return read(self, name, ids) if kind == "records" or ids is not None else read(self, name)
+
+        monkeypatch.setattr(ChromaStore, kind, counting)
+    return reads
+
+
+def _correct_one_article(corpus: Path) -> str:
+    article = sorted(corpus.glob("*.txt"))[0]
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text + "\n\nA late correction: the talks resume in May in Muscat.\n", encoding="utf-8")
+    return article.name
+
+
+def _same_files_as_a_cold_load(qa, tmp_path: Path) -> None:
+    """The live generation's cache holds, byte for byte, what a snapshot read whole from Chroma saves."""
+    state = qa.store.read_state()
+    [folder] = _cached(qa.settings.index_dir)
+    cold_cache = SnapshotCache(tmp_path / "cold")
+    cold = Snapshot.load(qa.store, state, cache=cold_cache)
+    _same_snapshot(Snapshot.load(qa.store, state, cache=SnapshotCache(folder.parent)), cold)
+    [cold_folder] = sorted(cold_cache.folder.glob("snapshot-*"))
+    names = {p.name for p in folder.iterdir()}
+    assert names == {p.name for p in cold_folder.iterdir()}
+    for name in sorted(names - {"chunks.sqlite3", "manifest.json"}):  # SQLite's bytes are its own
+        assert (folder / name).read_bytes() == (cold_folder / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("process", ["serving", "new"])
+def test_a_one_article_reindex_reads_only_that_article_and_saves_what_a_cold_load_saves(
+    make_qa, corpus, tmp_path, chroma_reads, process
+):
+    qa = make_qa(corpus)
+    qa.reindex()
+    qa.ask(QUESTIONS[0])  # a serving process has the live snapshot, from the cache, in memory
+    source = _correct_one_article(corpus)
+    # A new process (`newsqa index`) has none: it starts from the live generation's saved snapshot.
+    reindexer = qa if process == "serving" else make_qa(corpus, qa.settings.index_dir)
+    chroma_reads.clear()
+    assert reindexer.reindex().updated == 1
+    changed = reindexer.store.read_state().documents[source].chunks
+    assert chroma_reads == [("records", changed), ("embeddings", changed)]
+    _same_files_as_a_cold_load(reindexer, tmp_path)
+    assert "Muscat" in reindexer.ask("Where do the talks resume in May?").answer
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncate bm25.tokens.npy", "flip a byte in vectors.f32", "delete lexical.json"]
+)
+def test_a_reindex_after_the_live_cache_was_damaged_reads_everything_from_the_store(
+    make_qa, corpus, tmp_path, chroma_reads, damage
+):
+    first = make_qa(corpus)
+    first.reindex()
+    [folder] = _cached(first.settings.index_dir)
+    action, _, name = damage.partition(" ")
+    path = folder / name.rpartition(" ")[2]
+    if action == "flip":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif action == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.unlink()
+    _correct_one_article(corpus)
+    reindexer = make_qa(corpus, first.settings.index_dir)
+    chroma_reads.clear()
+    assert reindexer.reindex().updated == 1
+    assert chroma_reads == [("records", None), ("embeddings", reindexer.snapshot().chunks.__len__())]
+    assert not folder.exists()
+    _same_files_as_a_cold_load(reindexer, tmp_path)

@@ -12,7 +12,7 @@ from newsqa.index.retrieval.hybrid import retrieve
 from newsqa.index.store import vectors as vectors_module
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.store.vectors import DiskVectors, write_vectors
+from newsqa.index.store.vectors import DiskVectors, unit, write_vectors
 
 from .conftest import indexed_copy
 
@@ -95,6 +95,28 @@ def test_vectors_that_do_not_match_the_chunks_are_refused(tmp_path: Path) -> Non
     path.write_bytes(path.read_bytes()[:-4])
     with pytest.raises(ValueError, match="do not match"):
         DiskVectors(tmp_path, days)
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("ivf", [False, True], ids=["one list", "ivf lists"])
+def test_vectors_read_back_by_position_are_the_ones_written(tmp_path, monkeypatch, ivf) -> None:
+    if ivf:
+        monkeypatch.setattr(vectors_module, "IVF_FROM", 100)
+        monkeypatch.setattr(vectors_module, "LIST_ROWS", 50)
+    rows, days = _random(400)
+    write_vectors(tmp_path, _pages(rows, 64), days)
+    disk = DiskVectors(tmp_path, days)
+    positions = np.array([399, 0, 17, 18, 19, 250, 17, 5])
+    written = disk.at(np.arange(400))
+    assert np.array_equal(disk.at(positions), written[positions])
+    assert np.allclose(written, unit(rows), atol=1e-6)
+    # Written again as unit rows, they keep their bits: a snapshot reusing them equals a fresh one.
+    again = tmp_path / "again"
+    again.mkdir()
+    write_vectors(again, _pages(written, 64), days, unit_rows=True)
+    assert np.array_equal(DiskVectors(again, days).at(np.arange(400)), written)
+    for name in (vectors_module.VECTORS_FILE, vectors_module.SLOTS_FILE, vectors_module.LISTS_FILE):
+        assert (again / name).read_bytes() == (tmp_path / name).read_bytes()
 
 
 def _live_chroma(qa, snapshot: Snapshot, vector: list[float], n: int, days) -> list[tuple[str, float]]:

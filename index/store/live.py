@@ -138,7 +138,7 @@ class LiveIndex:
             or (current is not None and mark.generation == current.generation)
         ):
             return None
-        return Snapshot.cached(mark, self._cache)
+        return Snapshot.from_mark(mark, self._cache)
 
     def _switch(
         self, generation: int, config: IndexConfig | None, make: Callable[[Snapshot | None], Snapshot]
@@ -158,9 +158,21 @@ class LiveIndex:
     def prepare(self, state: IndexState) -> None:
         """Save the snapshot cache of `state` before a reindex switches to it (embedded mode), so that
         every process finds it there at the switch: one that had to save it itself would read the
-        vectors from Chroma, which loads its whole HNSW index into that process."""
-        if self._cache is not None:
-            Snapshot.load(self.live_store(), state, previous=self._snapshot, cache=self._cache)
+        vectors from Chroma, which loads its whole HNSW index into that process.
+
+        It is made from the live generation's snapshot (only what changed is read from Chroma): the
+        one in memory, else (a `newsqa index` process) the one the cache holds, if it does."""
+        if self._cache is None:
+            return
+        store = self.live_store()
+        previous = self._snapshot
+        if previous is None:  # not switched yet: the live generation is the one `state` replaces
+            mark = store.read_mark()
+            if mark is not None and mark.digest:
+                previous = Snapshot.from_mark(mark, self._cache)
+            elif (live := store.read_state()) is not None:
+                previous = Snapshot.cached(live, self._cache)
+        Snapshot.save(store, state, previous, self._cache)
 
     def recheck(self) -> None:
         """Make the next snapshot() read the index state again (after a reindex, say)."""

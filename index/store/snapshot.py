@@ -23,9 +23,11 @@ from newsqa.index.store.document_table import DiskDocuments
 from newsqa.index.store.records import embedding_text, published_day, record_id, version_of
 from newsqa.index.store.snapshot_cache import Saved, SnapshotCache
 from newsqa.index.store.state import DocumentState, IndexConfig, IndexState, Mark
-from newsqa.index.store.vectors import DiskVectors
+from newsqa.index.store.vectors import DiskVectors, unit
 from newsqa.index.text.normalise import fold
 from newsqa.index.types import Chunk
+
+_PAGE = 4096  # chunks whose vectors are gathered at a time while a snapshot is saved
 
 
 @dataclass(frozen=True)
@@ -100,57 +102,21 @@ class Snapshot:
         return cls(0, "", {}, {}, ChunkList([]), LexicalIndex([]), {})
 
     @classmethod
-    def load(
-        cls,
-        store: ChromaStore,
-        state: IndexState,
-        previous: Snapshot | None = None,
-        cache: SnapshotCache | None = None,
-    ) -> Snapshot:
-        """Read the live chunks of `state` and build the lexical index over them.
-
-        Given the `previous` snapshot of the same collection, only the chunks of articles whose
-        version changed are read from the store (a record's content never changes under its id).
-        Given a `cache`, both come from it when it holds this state, and are saved to it otherwise,
-        then served from it: a snapshot from the cache keeps neither in memory.
-        """
-        documents = state.documents
-        versions = state.versions
-        collection = state.collection
-        generation = state.generation
-        saved = cache.load(state) if cache is not None else None
-        config = state.config
-        if saved is not None:
-            return cls.saved(generation, collection, saved)
-        texts: dict[str, str] = {}
-        if previous is not None and previous.collection == collection:
-            before = dict(previous.versions.items())  # one read when they are on disk
-            changed = [s for s, v in versions.items() if before.get(s) != v]
-            wanted = [record for source in changed for record in state.records_of(source)]
-            records = store.records(collection, wanted)
-            live = [c for c in previous.chunks if before.get(c.source) == versions.get(c.source)]
-            texts = {s: t for s, t in previous.article_texts.items() if s in versions and s not in changed}
-        else:
-            records, live = store.records(collection), []
-        live += [chunk for record, chunk in records if versions.get(chunk.source) == version_of(record)]
-        live.sort(key=lambda c: (c.source, c.n))
-        lexical = LexicalIndex([embedding_text(c) for c in live])
-        if cache is not None:
-            cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, live))
-            saved = cache.load(state)
-            if saved is not None:
-                return replace(cls.saved(generation, collection, saved), article_texts=texts)
-        return cls(generation, collection, versions, documents, ChunkList(live), lexical, texts, config)
+    def cached(cls, state: IndexState, cache: SnapshotCache) -> Snapshot | None:
+        """The snapshot of `state` the cache holds, or None."""
+        saved = cache.load(state)
+        return None if saved is None else cls.saved(state.generation, state.collection, saved)
 
     @classmethod
-    def cached(cls, mark: Mark, cache: SnapshotCache) -> Snapshot | None:
+    def from_mark(cls, mark: Mark, cache: SnapshotCache) -> Snapshot | None:
         """The snapshot of the state `mark` names, from `cache` alone (the state is not read), or None."""
         saved = cache.load_marked(mark)
         return None if saved is None else cls.saved(mark.generation, mark.collection, saved)
 
     @classmethod
     def saved(cls, generation: int, collection: str, saved: Saved) -> Snapshot:
-        """A snapshot served from a saved cache: nothing of it held in memory."""
+        """A snapshot served from a saved cache: nothing of it held in memory (its articles too are
+        read from the cache, so the parsed state need not be kept)."""
         documents = saved.documents
         return cls(
             generation,
@@ -164,12 +130,115 @@ class Snapshot:
             saved.vectors,
         )
 
+    @classmethod
+    def load(
+        cls,
+        store: ChromaStore,
+        state: IndexState,
+        previous: Snapshot | None = None,
+        cache: SnapshotCache | None = None,
+    ) -> Snapshot:
+        """Read the live chunks of `state` and build the lexical index over them.
+
+        Given the `previous` snapshot of the same collection, only the chunks of articles whose
+        version changed are read from the store (a record's content never changes under its id), and
+        the others keep their stems (LexicalIndex.reusing) and, when `previous` has them on disk,
+        their vectors. Given a `cache`, all comes from it when it holds this state, and is saved to
+        it otherwise, then served from it: a snapshot from the cache keeps none of it in memory.
+        """
+        if cache is not None and (saved := cls.cached(state, cache)) is not None:
+            return saved
+        read = cls._read(store, state, previous, cache)
+        saved = cls.cached(state, cache) if cache is not None else None
+        return read if saved is None else replace(saved, article_texts=read.article_texts)
+
+    @classmethod
+    def save(
+        cls, store: ChromaStore, state: IndexState, previous: Snapshot | None, cache: SnapshotCache
+    ) -> None:
+        """Save the snapshot of `state` into `cache` as `load` does, without opening it from there
+        (a reindex saves the next generation's before it goes live, and does not serve from it)."""
+        cls._read(store, state, previous, cache)
+
+    @classmethod
+    def _read(
+        cls, store: ChromaStore, state: IndexState, previous: Snapshot | None, cache: SnapshotCache | None
+    ) -> Snapshot:
+        """The snapshot of `state`, read from the store and `previous` (see `load`), in memory; saved
+        into `cache` when given."""
+        versions, collection = state.versions, state.collection
+        base = previous if previous is not None and previous.collection == collection else None
+        texts: dict[str, str] = {}
+        kept: list[tuple[Chunk, int | None]] = []  # each live chunk, and its position in `base`
+        if base is not None:
+            before = dict(base.versions.items())  # one read when they are on disk
+            changed = [s for s, v in versions.items() if before.get(s) != v]
+            wanted = [record for source in changed for record in state.records_of(source)]
+            records = store.records(collection, wanted)
+            kept = [
+                (c, i) for i, c in enumerate(base.chunks) if before.get(c.source) == versions.get(c.source)
+            ]
+            texts = {s: t for s, t in base.article_texts.items() if s in versions and s not in changed}
+        else:
+            records = store.records(collection)
+        kept += [
+            (chunk, None) for record, chunk in records if versions.get(chunk.source) == version_of(record)
+        ]
+        kept.sort(key=lambda row: (row[0].source, row[0].n))
+        live = [chunk for chunk, _ in kept]
+        if base is not None:
+            lexical = LexicalIndex.reusing(
+                base.lexical, [embedding_text(c) if i is None else i for c, i in kept]
+            )
+        else:
+            lexical = LexicalIndex([embedding_text(c) for c in live])
+        if cache is not None:
+            old = base.vectors if base is not None else None
+            cache.save(state, ChunkList(live), lexical, _vectors(store, collection, versions, kept, old))
+        return cls(
+            state.generation,
+            collection,
+            versions,
+            state.documents,
+            ChunkList(live),
+            lexical,
+            texts,
+            state.config,
+        )
+
 
 def _vectors(
-    store: ChromaStore, collection: str, versions: dict[str, str], live: list[Chunk]
-) -> Iterator[Any]:
-    """The stored vectors of the `live` chunks, in their order, a page at a time (read when saved)."""
-    yield from store.embeddings(collection, [record_id(c.source, c.n, versions[c.source]) for c in live])
+    store: ChromaStore,
+    collection: str,
+    versions: dict[str, str],
+    kept: list[tuple[Chunk, int | None]],
+    old: DiskVectors | None,
+) -> Iterator[np.ndarray]:
+    """The unit vectors of the live chunks `kept`, in their order, a page at a time (read when
+    saved): from `old` (the previous snapshot's, at the positions `kept` gives) when it has them,
+    else from the store, which loads Chroma's HNSW index into this process."""
+    for start in range(0, len(kept), _PAGE):
+        page = kept[start : start + _PAGE]
+        reused = np.array([old is not None and i is not None for _, i in page], dtype=bool)
+        ids = [
+            record_id(c.source, c.n, versions[c.source])
+            for (c, _), r in zip(page, reused, strict=True)
+            if not r
+        ]
+        read = (
+            [unit(np.asarray(rows, dtype=np.float32)) for rows in store.embeddings(collection, ids)]
+            if ids
+            else []
+        )
+        if old is None or not reused.any():
+            yield np.concatenate(read)
+            continue
+        rows = old.at(np.array([i for (_, i), r in zip(page, reused, strict=True) if r], dtype=np.int64))
+        out = np.empty((len(page), rows.shape[1]), dtype=np.float32)
+        out[reused] = rows
+        if read:
+            out[~reused] = np.concatenate(read)
+        yield out
 
 
 def _article_texts(chunks: list[Chunk]) -> dict[str, str]:

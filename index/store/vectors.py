@@ -76,7 +76,7 @@ class DiskVectors:
     ) -> list[tuple[int, float]]:
         """The `n` nearest chunks: (position, cosine similarity), best first; with `days` (first, last
         day numbers), only chunks published in that window."""
-        query = _unit(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
+        query = unit(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
         count = len(self._centroids)
         if days is None:
             starts, ends = self._lists[:-1], self._lists[1:]
@@ -110,6 +110,21 @@ class DiskVectors:
         best = np.lexsort((positions, -score))  # ties: the earlier position first
         return [(int(positions[i]), float(score[i])) for i in best]
 
+    def at(self, positions: np.ndarray) -> np.ndarray:
+        """The vectors of the chunks at `positions`, in that order, as written (unit vectors)."""
+        row_of = np.empty(len(self._slots), dtype=np.int64)
+        row_of[self._slots] = np.arange(len(self._slots))
+        rows = row_of[np.asarray(positions, dtype=np.int64)]
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        # One read per run of consecutive rows: most of them when a reindex keeps most chunks.
+        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+        for first, last in zip(np.r_[0, breaks], np.r_[breaks, len(ordered)], strict=True):
+            start = int(ordered[first])
+            out[order[first:last]] = self._read(start, start + int(last - first))
+        return out
+
     def _read(self, start: int, stop: int) -> np.ndarray:
         width = self.dim * 4
         data = os.pread(self._fd, (stop - start) * width, start * width)
@@ -118,15 +133,20 @@ class DiskVectors:
         return np.frombuffer(data, dtype=np.float32).reshape(-1, self.dim)
 
 
-def write_vectors(folder: Path, pages: Iterable[np.ndarray], days: np.ndarray) -> int:
+def write_vectors(
+    folder: Path, pages: Iterable[np.ndarray], days: np.ndarray, *, unit_rows: bool = False
+) -> int:
     """Write the vectors of the chunks by position (`pages`: consecutive (rows, dim) arrays) and
-    their day numbers as `DiskVectors` reads them; returns how many. Memory stays bounded by a few
-    BLOCKs and the k-means sample, whatever the number of rows."""
+    their day numbers as `DiskVectors` reads them; returns how many. Each row is scaled to unit
+    length, unless `unit_rows` says `unit` made them so already (scaling again would change their
+    last bits: a row `DiskVectors.at` gives back is written as it was). Memory stays bounded by a
+    few BLOCKs and the k-means sample, whatever the number of rows."""
     temp = folder / _TEMP
     size, dim = 0, 0
     with temp.open("wb") as file:  # by position first: rows are regrouped once the lists are known
         for page in pages:
-            rows = _unit(np.asarray(page, dtype=np.float32))
+            rows = np.asarray(page, dtype=np.float32)
+            rows = rows if unit_rows else unit(rows)
             size, dim = size + len(rows), rows.shape[1]
             file.write(rows.astype(np.float32).tobytes())
     try:
@@ -145,7 +165,8 @@ def write_vectors(folder: Path, pages: Iterable[np.ndarray], days: np.ndarray) -
     return size
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
+def unit(rows: np.ndarray) -> np.ndarray:
+    """`rows` scaled to unit length (a zero row stays zero)."""
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return rows / np.where(norms > 0, norms, 1.0)
 
@@ -206,7 +227,7 @@ def _kmeans(path: Path, size: int, dim: int) -> np.ndarray:
             stop = first[i + 256] if i + 256 < len(found) else len(order)
             part = order[first[i] : stop]
             sums[found[i : i + 256]] = np.add.reduceat(sample[part], first[i : i + 256] - first[i])
-        centroids = _unit(sums)
+        centroids = unit(sums)
     return centroids.astype(np.float32)
 
 
