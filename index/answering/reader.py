@@ -140,6 +140,10 @@ class Reader:
             tokenizer.no_padding()
             options = ort.SessionOptions()
             options.intra_op_num_threads = min(4, os.cpu_count() or 1)
+            # Every question reads windows of another shape, and onnxruntime keeps a memory plan per
+            # shape: `newsqa serve` at 16x BBC grew from 497 to 765 MB over 200 questions with it,
+            # to 576–631 MB without (bench/README.md, "Scaling").
+            options.enable_mem_pattern = False
             try:
                 session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
             except (ort_errors.Fail, ort_errors.InvalidGraph, ort_errors.InvalidProtobuf) as exc:
