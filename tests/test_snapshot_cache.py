@@ -12,7 +12,7 @@ from newsqa.index.store.chroma import ChromaStore
 from newsqa.index.store.document_table import DiskDocuments
 from newsqa.index.store.snapshot import Snapshot
 from newsqa.index.store.snapshot_cache import SnapshotCache
-from newsqa.index.store.state import Mark, state_digest, state_document
+from newsqa.index.store.state import Mark, mark_of, state_digest, state_document
 from newsqa.index.types import Answer
 
 QUESTIONS = [
@@ -100,12 +100,16 @@ def test_a_process_serving_from_the_cache_never_parses_the_state(make_qa, corpus
     assert second.stats()["articles"] == len(state.documents)
 
 
-def test_an_index_from_before_the_mark_gets_it_on_the_next_reindex(make_qa, corpus):
+def test_the_mark_is_the_state_collections_metadata_and_a_reindex_mends_a_stale_or_missing_one(
+    make_qa, corpus
+):
     qa = make_qa(corpus)
     qa.reindex()
     state = qa.store.read_state()
-    # As an older newsqa wrote it: the generation and collection as metadata, no digest.
     records = qa.store._state_collection()
+    assert records.metadata == dict(mark_of(state)._asdict())
+    # As an older newsqa wrote it: no mark on the collection, and none with a digest on the record.
+    records.modify(metadata={"written_by": "an older newsqa"})
     records.delete(ids=["current"])  # an upsert would keep the digest
     records.add(
         ids=["current"],
@@ -113,15 +117,16 @@ def test_an_index_from_before_the_mark_gets_it_on_the_next_reindex(make_qa, corp
         metadatas=[{"generation": state.generation, "collection": state.collection}],
         embeddings=[[1.0]],
     )
-    assert qa.store.read_mark().digest == ""
+    assert qa.store.read_mark() == Mark(state.generation, state.collection, "")
     fresh = make_qa(corpus, qa.settings.index_dir)
     assert fresh.ask(QUESTIONS[0]).citations  # served, reading the state
-    summary = fresh.reindex()
-    assert summary.embedded == 0
-    assert qa.store.read_mark() == Mark(
-        state.generation, state.collection, state_digest(state_document(state))
-    )
-    assert qa.store.read_state() == state
+    assert fresh.reindex().embedded == 0
+    assert qa.store.read_mark() == mark_of(state) and qa.store.read_state() == state
+    # As a reindex that crashed between writing the state and its mark would leave it.
+    records.modify(metadata={**mark_of(state)._asdict(), "generation": state.generation - 1})
+    assert qa.store.read_mark() != mark_of(state)
+    assert fresh.reindex().embedded == 0
+    assert qa.store.read_mark() == mark_of(state)
 
 
 @pytest.mark.parametrize(

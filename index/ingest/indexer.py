@@ -27,7 +27,7 @@ from newsqa.index.store.state import (
     DocumentState,
     IndexConfig,
     IndexState,
-    Mark,
+    mark_of,
     outdated_format,
 )
 from newsqa.index.text.shingles import minhash
@@ -118,9 +118,9 @@ class Indexer:
         unsigned = any(not doc.signature for doc in old_docs.values())
         if not plan.full and not plan.to_embed and not plan.removed and not unsigned:
             self._collect_garbage(state)
-            if state is not None and not (self.store.read_mark() or Mark(0, "", "")).digest:
-                # Written by an older newsqa: record its mark, so processes serving from the snapshot
-                # cache need not parse the state (store/chroma.py read_mark).
+            if state is not None and self.store.read_mark() != mark_of(state):
+                # Written by an older newsqa, or a reindex crashed between the state and its mark:
+                # write the mark that processes serving from the snapshot cache go by (store/chroma.py).
                 self.still_exclusive()
                 self.store.write_state(state)
             return self._summary(plan, state, skipped, 0, started)

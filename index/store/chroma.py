@@ -189,32 +189,35 @@ class ChromaStore:
     def read_mark(self) -> Mark | None:
         """The current state's generation, collection and digest, read without its document (which
         names every article: 165 MB parsed at 35,000 articles); None when nothing was indexed, or the
-        state was written by a newsqa that did not record them."""
-        got = self.call("read state", self._state_collection().get, ids=[STATE_ID], include=["metadatas"])
-        meta = (got["metadatas"] or [None])[0] if got["ids"] else None
-        if (
-            not meta
-            or not isinstance(meta.get("generation"), int)
-            or not isinstance(meta.get("collection"), str)
-        ):
-            return None
-        digest = meta.get("digest")
-        return Mark(meta["generation"], meta["collection"], digest if isinstance(digest, str) else "")
+        state was written by a newsqa that did not record them.
+
+        Read from the state collection's own metadata: any read of its record made Chroma replay the
+        collection's unflushed log, which holds the last state documents whole (+320 MB in a process
+        at 16x BBC). A state written before the mark moved there has it on its record."""
+        collection = self._state_collection()
+        mark = _mark(self.call("read state", lambda: collection.metadata))
+        if mark is None:
+            got = self.call("read state", collection.get, ids=[STATE_ID], include=["metadatas"])
+            mark = _mark((got["metadatas"] or [None])[0] if got["ids"] else None)
+        return mark
 
     def write_state(self, state: IndexState) -> None:
-        """Atomically replace the index state (its generation, collection and digest also as
-        metadata, for read_mark)."""
+        """Atomically replace the index state, then its mark (read_mark): the mark names the state
+        only once the state is there. A crash between the two leaves the previous mark, so serving
+        processes keep the previous generation, whose chunks a reindex drops only after both; the
+        next `newsqa index` writes the mark again (ingest/indexer.py)."""
         doc = state_document(state)
+        mark = {"generation": state.generation, "collection": state.collection, "digest": state_digest(doc)}
+        collection = self._state_collection()
         self.call(
             "write state",
-            self._state_collection().upsert,
+            collection.upsert,
             ids=[STATE_ID],
             documents=[doc],
-            metadatas=[
-                {"generation": state.generation, "collection": state.collection, "digest": state_digest(doc)}
-            ],
+            metadatas=[mark],
             embeddings=[[1.0]],
         )
+        self.call("write state", collection.modify, metadata=mark)
 
     # -- chunk collections -------------------------------------------------------------------
 
@@ -442,3 +445,11 @@ def _set_timeout(client: Any, seconds: float) -> None:
         session.timeout = httpx.Timeout(seconds)
     else:  # a chromadb that changed its internals: tests/test_chroma_internals.py fails too
         log.warning("cannot set a request timeout on this chromadb's HTTP client")
+
+
+def _mark(meta: Any) -> Mark | None:
+    """The mark in a state record's or collection's metadata, or None when it holds none."""
+    if not meta or not isinstance(meta.get("generation"), int) or not isinstance(meta.get("collection"), str):
+        return None
+    digest = meta.get("digest")
+    return Mark(meta["generation"], meta["collection"], digest if isinstance(digest, str) else "")

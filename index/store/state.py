@@ -85,6 +85,11 @@ def state_digest(document: str) -> str:
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
+def mark_of(state: IndexState) -> Mark:
+    """The mark the state record carries for `state` (ChromaStore.read_mark)."""
+    return Mark(state.generation, state.collection, state_digest(state_document(state)))
+
+
 def outdated_format(config: IndexConfig | None) -> bool:
     """Whether a state with this `config` was written by an earlier newsqa whose chunks lack metadata
     this one reads."""
