@@ -118,7 +118,7 @@ class Indexer:
         unsigned = any(not doc.signature for doc in old_docs.values())
         if not plan.full and not plan.to_embed and not plan.removed and not unsigned:
             self._collect_garbage(state)
-            if state is not None and self.store.read_mark() != mark_of(state):
+            if state is not None and self.store.read_mark(legacy=False) != mark_of(state):
                 # Written by an older newsqa, or a reindex crashed between the state and its mark:
                 # write the mark that processes serving from the snapshot cache go by (store/chroma.py).
                 self.still_exclusive()

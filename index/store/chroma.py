@@ -186,17 +186,18 @@ class ChromaStore:
                 f"the index state in the {self.where} is damaged and cannot be read; {folder.REBUILD_ADVICE}"
             ) from exc
 
-    def read_mark(self) -> Mark | None:
+    def read_mark(self, *, legacy: bool = True) -> Mark | None:
         """The current state's generation, collection and digest, read without its document (which
         names every article: 165 MB parsed at 35,000 articles); None when nothing was indexed, or the
         state was written by a newsqa that did not record them.
 
         Read from the state collection's own metadata: any read of its record made Chroma replay the
         collection's unflushed log, which holds the last state documents whole (+320 MB in a process
-        at 16x BBC). A state written before the mark moved there has it on its record."""
+        at 16x BBC). A state written before the mark moved there has it on its record, read there
+        unless `legacy` is False."""
         collection = self._state_collection()
         mark = _mark(self.call("read state", lambda: collection.metadata))
-        if mark is None:
+        if mark is None and legacy:
             got = self.call("read state", collection.get, ids=[STATE_ID], include=["metadatas"])
             mark = _mark((got["metadatas"] or [None])[0] if got["ids"] else None)
         return mark
