@@ -107,12 +107,12 @@ def test_the_mark_is_the_state_collections_metadata_and_a_reindex_mends_a_stale_
     qa.reindex()
     state = qa.store.read_state()
     records = qa.store._state_collection()
-    assert records.metadata == dict(mark_of(state)._asdict())
+    assert qa.store._state_collection().metadata == dict(mark_of(state)._asdict())
     # As the previous newsqa wrote it: the mark on the record only.
     records.modify(metadata={"written_by": "an older newsqa"})
     assert qa.store.read_mark() == mark_of(state) and qa.store.read_mark(legacy=False) is None
     assert make_qa(corpus, qa.settings.index_dir).reindex().embedded == 0
-    assert records.metadata == dict(mark_of(state)._asdict())
+    assert qa.store._state_collection().metadata == dict(mark_of(state)._asdict())
     # As an older newsqa wrote it: no mark on the collection, and none with a digest on the record.
     records.modify(metadata={"written_by": "an older newsqa"})
     records.delete(ids=["current"])  # an upsert would keep the digest
