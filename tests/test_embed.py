@@ -71,6 +71,31 @@ def test_batch_results_equal_single_results_in_input_order(minilm: MiniLMEmbeddi
     assert minilm.get_text_embedding_batch(texts) == batch
 
 
+def test_batches_group_texts_by_the_word_pieces_the_model_reads(minilm: MiniLMEmbedding) -> None:
+    """Sorted by word pieces, not characters: a long number is many pieces in few characters, and
+    a text past MAX_WORD_PIECES is read only that far."""
+    texts = [
+        "1234567890" * 8,  # 80 characters, far more word pieces than characters / 4
+        "word " * 30,  # 150 characters, 30 word pieces
+        "pneumonoultramicroscopic " * 2,
+        "The talks went on. " * 200,  # truncated to MAX_WORD_PIECES
+    ]
+    lengths = minilm._lengths(texts)
+    assert lengths[3] == embed.MAX_WORD_PIECES and lengths[0] > lengths[1]
+    seen: list[list[str]] = []
+    real = MiniLMEmbedding._embed_batch
+
+    def recording(self: MiniLMEmbedding, batch: list[str]) -> list[list[float]]:
+        seen.append(batch)
+        return real(self, batch)
+
+    sorter = minilm.model_copy(update={"batch_size": 1})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MiniLMEmbedding, "_embed_batch", recording)
+        sorter.embed_documents(texts)
+    assert [batch[0] for batch in seen] == [texts[i] for i in sorted(range(4), key=lengths.__getitem__)]
+
+
 def test_progress_is_reported_after_each_batch(minilm: MiniLMEmbedding) -> None:
     calls: list[tuple[int, int]] = []
     texts = [f"headline number {i}" for i in range(70)]

@@ -42,11 +42,17 @@ class NewsqaEmbedding(BaseModel):
     def _embed_batch(self, texts: list[str]) -> list[list[float]]:
         """One model call: unit vectors for `texts`, in order."""
 
+    def _lengths(self, texts: Sequence[str]) -> list[int]:
+        """Each text's length, for batching similar lengths together: in characters here; a local
+        model counts what it reads (minilm.py)."""
+        return [len(text) for text in texts]
+
     def embed_documents(self, texts: Sequence[str], progress: Progress | None = None) -> list[list[float]]:
         """Embed `texts` in their order; `progress(done, total)` is called after each batch."""
         total = len(texts)
         # Similar lengths in a batch mean little padding; the result is put back in input order.
-        order = sorted(range(total), key=lambda i: len(texts[i]))
+        lengths = self._lengths(texts)
+        order = sorted(range(total), key=lengths.__getitem__)
         batches = [order[start : start + self.batch_size] for start in range(0, total, self.batch_size)]
         out: list[list[float]] = [[] for _ in range(total)]
         done = 0
