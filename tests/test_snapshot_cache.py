@@ -40,6 +40,21 @@ def _cached(index_dir: Path) -> list[Path]:
     return sorted((index_dir / "cache").glob("snapshot-*"))
 
 
+def _damage(index_dir: Path, damage: str) -> None:
+    """Do `damage` ("flip a byte in F", "truncate F", "delete F") to file F of the one cache."""
+    [folder] = _cached(index_dir)
+    action, _, name = damage.partition(" ")
+    path = folder / name.rpartition(" ")[2]
+    if action == "flip":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif action == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.unlink()
+
+
 def _untimed(answer: Answer) -> Answer:
     return replace(answer, timings_ms={})
 
@@ -149,17 +164,7 @@ def test_a_damaged_cache_is_ignored_and_saved_again(make_qa, corpus, store_reads
     qa = make_qa(corpus)
     qa.reindex()
     expected = qa.ask(QUESTIONS[0]).answer
-    [folder] = _cached(qa.settings.index_dir)
-    action, _, name = damage.partition(" ")
-    path = folder / name.rpartition(" ")[2]
-    if action == "flip":
-        data = bytearray(path.read_bytes())
-        data[len(data) // 2] ^= 0x01
-        path.write_bytes(bytes(data))
-    elif action == "truncate":
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    else:
-        path.unlink()
+    _damage(qa.settings.index_dir, damage)
     store_reads.clear()
 
     reopened = make_qa(corpus, qa.settings.index_dir)
@@ -279,16 +284,7 @@ def test_a_reindex_after_the_live_cache_was_damaged_reads_everything_from_the_st
     first = make_qa(corpus)
     first.reindex()
     [folder] = _cached(first.settings.index_dir)
-    action, _, name = damage.partition(" ")
-    path = folder / name.rpartition(" ")[2]
-    if action == "flip":
-        data = bytearray(path.read_bytes())
-        data[len(data) // 2] ^= 0x01
-        path.write_bytes(bytes(data))
-    elif action == "truncate":
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    else:
-        path.unlink()
+    _damage(first.settings.index_dir, damage)
     _correct_one_article(corpus)
     reindexer = make_qa(corpus, first.settings.index_dir)
     chroma_reads.clear()
