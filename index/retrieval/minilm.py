@@ -136,6 +136,10 @@ class MiniLMEmbedding(NewsqaEmbedding):
 
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2 (onnx fp32)"
     threads: int | None = Field(default=None, gt=0, description="ORT intra-op threads; default: CPUs.")
+    # Small batches pad less: on 1,536 BBC chunks sorted by word pieces in the indexer's groups of
+    # 256, 5,120 word pieces/s in batches of 32, 5,560 in 16, 5,880 in 8 (medians of 3, 2 cores);
+    # on uniform 128-piece passages the batch size made no difference (5,400-6,200, noisy).
+    batch_size: int = Field(default=8, gt=0, le=2048, description="Texts per model call.")
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _session: Any = PrivateAttr(default=None)
