@@ -78,7 +78,8 @@ class LiveIndex:
         return self._open(create=create)
 
     def has_index(self) -> bool:
-        """Whether an index was built (a damaged one raises IndexCorruptError: it is not "no index")."""
+        """Whether an index was built, known by its mark without parsing the state; an index without a
+        mark reads its state (a damaged one raises IndexCorruptError: it is not "no index")."""
         try:
             store = self.live_store()
             return store.read_mark() is not None or store.read_state() is not None

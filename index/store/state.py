@@ -21,7 +21,7 @@ STATE_FORMAT = 2
 
 
 class Mark(NamedTuple):
-    """What the state record's metadata says of the state, read without its document."""
+    """The state named without its document: the state collection's metadata (ChromaStore.read_mark)."""
 
     generation: int
     collection: str
