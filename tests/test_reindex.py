@@ -47,6 +47,21 @@ def test_first_index_adds_every_article(make_qa, corpus):
     assert summary.chunks == summary.embedded > 5
 
 
+def test_embedding_progress_is_reported_within_a_step_and_ends_at_every_chunk(make_qa, corpus, monkeypatch):
+    from newsqa.index.ingest import indexer
+
+    monkeypatch.setattr(indexer, "REPORT_EVERY", 4)
+    reports: list[tuple[int, int]] = []
+    summary = make_qa(corpus).reindex(
+        progress=lambda p: reports.append((p.done, p.total)) if p.stage == "embedding" else None
+    )
+    done = [d for d, _ in reports]
+    assert summary.chunks < indexer.BATCH  # one step, so only the embedder's batches report between
+    assert done[0] == 0 and done[-1] == summary.chunks and done == sorted(done)
+    assert len(done) >= 1 + -(-summary.chunks // 8)  # a report after each batch of 8 (every 4 chunks)
+    assert {t for _, t in reports} == {summary.chunks}
+
+
 def test_reindex_with_nothing_changed_embeds_nothing(make_qa, corpus):
     qa = make_qa(corpus)
     first = qa.reindex()
