@@ -214,8 +214,8 @@ class MiniLMEmbedding(NewsqaEmbedding):
     def _encode(self, texts: list[str]) -> tuple[Any, Any]:
         """`texts`' word-piece ids and attention mask, padded to the longest of them."""
         known = self._encoded
-        encodings = [known.get(text) for text in texts]
-        if any(e is None for e in encodings):
+        encodings: list[Any] = [known[text] for text in texts if text in known]
+        if len(encodings) < len(texts):
             encodings = self._tokenizer.encode_batch(texts)
         # `_lengths` padded its encodings to the longest text of its whole call: cut to this batch's.
         width = max(sum(e.attention_mask) for e in encodings)

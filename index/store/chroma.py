@@ -45,6 +45,12 @@ STATE_COLLECTION = "newsqa_state"
 STATE_ID = "current"
 CHUNK_PREFIX = "newsqa_chunks_"
 LEASE_PREFIX = "newsqa_lease_"
+# Chroma keeps a collection's writes in its log until the vector segment has taken in
+# `sync_threshold` of them (1,000 by default), and each write of the state holds the whole state
+# document (31 MB at 16x BBC): every reindex grew chroma.sqlite3 by one. At 2 the log keeps at most
+# the last one or two (bench/README.md, "Chroma's log of the state").
+STATE_LOG_WRITES = 2
+
 _PAGE = 2000
 # chromadb's own failures: its error classes, and what it lets through from HTTP (server mode) and the
 # file system. Anything else raised while talking to it is a bug of ours and propagates.
@@ -52,6 +58,11 @@ _CHROMA_ERRORS = (ChromaError, httpx.HTTPError, OSError)
 # chromadb also raises plain ValueError ("Could not connect to a Chroma server") and AttributeError (a
 # client that a failed start left half-built) from its own code: those count only when raised there.
 _CHROMA_BUILTINS = (ValueError, AttributeError)
+
+
+def _state_log() -> dict[str, Any]:
+    """The state collection's configuration; a new dict each time, as chromadb adds to the one given."""
+    return {"hnsw": {"batch_size": STATE_LOG_WRITES, "sync_threshold": STATE_LOG_WRITES}}
 
 
 class ChromaStore:
@@ -172,7 +183,16 @@ class ChromaStore:
     # -- state -------------------------------------------------------------------------------
 
     def _state_collection(self) -> Any:
-        return self.call("state", self._client.get_or_create_collection, STATE_COLLECTION)
+        return self.call(
+            "state", self._client.get_or_create_collection, STATE_COLLECTION, configuration=_state_log()
+        )
+
+    def _bound_state_log(self, collection: Any) -> None:
+        """Give a state collection an older newsqa made (Chroma's defaults) the short log of
+        `_state_log()`; Chroma applies it from the next process that writes the state."""
+        hnsw = (getattr(collection, "configuration_json", None) or {}).get("hnsw") or {}
+        if hnsw.get("sync_threshold", 0) > STATE_LOG_WRITES:
+            self.call("write state", collection.modify, configuration=_state_log())
 
     def read_state(self) -> IndexState | None:
         """The current index state, or None when nothing was ever indexed."""
@@ -219,6 +239,7 @@ class ChromaStore:
             embeddings=[[1.0]],
         )
         self.call("write state", collection.modify, metadata=mark)
+        self._bound_state_log(collection)
 
     # -- chunk collections -------------------------------------------------------------------
 
