@@ -506,9 +506,32 @@ def bot_thread(application: Any, serve: Callable[[], None], *, timeout: float = 
     """Run a PTB `application` via blocking `serve()` in a thread with its own loop; stop and join on exit.
 
     Yields once the application is running; re-raises, in the test, whatever `serve()` raised.
+
+    "Running" means PTB's loop is in `run_forever`, not just `application.running`: PTB sets that
+    inside `start()`, which then still awaits the job queue, and a `stop_running` landing there
+    stopped `run_until_complete(start())` instead, so `run_forever` never stopped (seen once, on a
+    loaded machine: "the bot did not stop within 20.0s").
     """
     errors: list[BaseException] = []
     loop = asyncio.new_event_loop()
+    forever = threading.Event()
+    run_forever, run_until_complete = loop.run_forever, loop.run_until_complete
+    steps: list[object] = []  # the run_until_complete calls under way (it runs run_forever itself)
+
+    def running_forever() -> None:  # PTB's run_polling / run_webhook call it once start() returned
+        if not steps:
+            forever.set()
+        run_forever()
+
+    def running_until_complete(future: Any) -> Any:
+        steps.append(future)
+        try:
+            return run_until_complete(future)
+        finally:
+            steps.pop()
+
+    loop.run_forever = running_forever  # type: ignore[method-assign]
+    loop.run_until_complete = running_until_complete  # type: ignore[method-assign]
 
     def main() -> None:
         asyncio.set_event_loop(loop)
@@ -520,9 +543,9 @@ def bot_thread(application: Any, serve: Callable[[], None], *, timeout: float = 
     thread = threading.Thread(target=main, name="bot", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
-    while not application.running and thread.is_alive() and time.monotonic() < deadline:
+    while not forever.is_set() and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.02)
-    if not application.running:
+    if not forever.is_set():
         thread.join(timeout)
         if errors:
             raise errors[0]
