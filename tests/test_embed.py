@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -95,26 +94,6 @@ def test_batches_group_texts_by_the_word_pieces_the_model_reads(minilm: MiniLMEm
         patch.setattr(MiniLMEmbedding, "_embed_batch", recording)
         sorter.embed_documents(texts)
     assert [batch[0] for batch in seen] == [texts[i] for i in sorted(range(4), key=lengths.__getitem__)]
-
-
-def test_each_text_is_tokenized_once_per_call_and_nothing_is_kept(minilm: MiniLMEmbedding) -> None:
-    texts = [f"Report {i}: the council met on Tuesday. " * (1 + 3 * i) for i in range(10)]
-    calls: list[int] = []
-
-    class Counting:
-        def __init__(self, real: Any) -> None:
-            self.real = real
-
-        def encode_batch(self, batch: list[str]) -> Any:
-            calls.append(len(batch))
-            return self.real.encode_batch(batch)
-
-    embedder = minilm.model_copy(update={"batch_size": 4})
-    embedder._tokenizer = Counting(minilm._tokenizer)
-    vectors = embedder.embed_documents(texts)
-    assert calls == [10]  # for the lengths; the three batches reuse those encodings
-    assert embedder._encoded == {}
-    np.testing.assert_allclose(vectors, [minilm.get_text_embedding(text) for text in texts], atol=1e-4)
 
 
 def test_progress_is_reported_after_each_batch(minilm: MiniLMEmbedding) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr
 
 from newsqa.index.errors import EmbeddingError, NewsqaError
-from newsqa.index.retrieval.embedding import NewsqaEmbedding, Progress
+from newsqa.index.retrieval.embedding import NewsqaEmbedding
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,7 @@ class MiniLMEmbedding(NewsqaEmbedding):
     """all-MiniLM-L6-v2 (fp32, ONNX) on the CPU; 384-d unit vectors. Loads on first use or `load()`.
 
     Thread-safe: loading is guarded by a lock, and afterwards the session and the tokenizer are
-    only read (`InferenceSession.run` and `Tokenizer.encode_batch` are safe to call concurrently);
-    the encodings kept between `_lengths` and `_embed_batch` are a hint, checked before use.
+    only read (`InferenceSession.run` and `Tokenizer.encode_batch` are safe to call concurrently).
     """
 
     model_name: str = "sentence-transformers/all-MiniLM-L6-v2 (onnx fp32)"
@@ -146,7 +145,6 @@ class MiniLMEmbedding(NewsqaEmbedding):
     _session: Any = PrivateAttr(default=None)
     _tokenizer: Any = PrivateAttr(default=None)
     _feeds: tuple[str, ...] = PrivateAttr(default=())
-    _encoded: dict[str, Any] = PrivateAttr(default_factory=dict)  # the last `_lengths` call's
 
     @property
     def model_id(self) -> str:
@@ -198,36 +196,15 @@ class MiniLMEmbedding(NewsqaEmbedding):
         2,048 chunks in batches of 32): characters say little of a chunk's word pieces, and every
         text of a batch is padded to its longest."""
         self.load()
-        encodings = self._tokenizer.encode_batch(list(texts))
-        # Kept for `_embed_batch`, which then need not tokenize the same texts again (about 1.3% of a
-        # build). Only a hint: another thread's call may replace it, and a text not found in it is
-        # tokenized afresh, so the vectors never depend on it.
-        self._encoded = dict(zip(texts, encodings, strict=True))
-        return [sum(e.attention_mask) for e in encodings]
-
-    def embed_documents(self, texts: Sequence[str], progress: Progress | None = None) -> list[list[float]]:
-        try:
-            return super().embed_documents(texts, progress)
-        finally:
-            self._encoded = {}
-
-    def _encode(self, texts: list[str]) -> tuple[Any, Any]:
-        """`texts`' word-piece ids and attention mask, padded to the longest of them."""
-        known = self._encoded
-        encodings: list[Any] = [known[text] for text in texts if text in known]
-        if len(encodings) < len(texts):
-            encodings = self._tokenizer.encode_batch(texts)
-        # `_lengths` padded its encodings to the longest text of its whole call: cut to this batch's.
-        width = max(sum(e.attention_mask) for e in encodings)
-        ids = np.array([e.ids[:width] for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask[:width] for e in encodings], dtype=np.int64)
-        return ids, mask
+        return [sum(e.attention_mask) for e in self._tokenizer.encode_batch(list(texts))]
 
     def _embed_batch(self, texts: list[str]) -> list[list[float]]:
         self.load()
         from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-        ids, mask = self._encode(texts)
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         try:
             (hidden,) = self._session.run(["last_hidden_state"], {n: arrays[n] for n in self._feeds})
