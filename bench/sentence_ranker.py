@@ -1,7 +1,7 @@
 """Experiment (issue #19, approach 1): a cross-encoder that scores (question, sentence) pairs, against
 the shipped reader, at finding the sentence that answers. Not shipped; measures only.
 
-    python bench/sentence_ranker.py [--epochs 1] [--negatives 3]
+    python bench/sentence_ranker.py [--epochs 1] [--negatives 3] [--baselines]
 
 Same data and seed as bench/train_answerer.py (`--fold a`): trained on the 20 "others" articles
 and fold A's answerable SQuAD 2.0 questions; measured on the 4 validation articles (SQuAD train
@@ -72,7 +72,7 @@ def build(titles, articles, squad2, rng, negatives: int):
         sents = spans(ctx)
         end = start + len(text)
         pos = [s for s in sents if s[0] < end and s[1] > start]
-        neg = [s for s in sents if not (s[0] < end and s[1] > start)]
+        neg = [s for s in sents if s not in pos]
         if not pos:
             continue
         pairs.append((q, pos[0][2], 1.0))
@@ -195,15 +195,17 @@ def main() -> None:
     tok.enable_truncation(MAX_TOKENS)
     articles, squad2 = load(SHARED)
     parts = plan(articles, squad2, args.seed)
-    titles = sorted(set(parts["others"]) | set(parts["fold_a"]))
-    pairs = build(titles, articles, squad2, random.Random(args.seed), args.negatives)
-    if args.limit:
-        pairs = pairs[: args.limit]
-    log(
-        f"{len(pairs)} pairs ({sum(1 for p in pairs if p[2])} positive), "
-        f"{math.ceil(len(pairs) / args.batch)} steps an epoch"
-    )
-    model = None if args.baselines else train(tok, pairs, args, log)
+    model = None
+    if not args.baselines:
+        titles = sorted(set(parts["others"]) | set(parts["fold_a"]))
+        pairs = build(titles, articles, squad2, random.Random(args.seed), args.negatives)
+        if args.limit:
+            pairs = pairs[: args.limit]
+        log(
+            f"{len(pairs)} pairs ({sum(1 for p in pairs if p[2])} positive), "
+            f"{math.ceil(len(pairs) / args.batch)} steps an epoch"
+        )
+        model = train(tok, pairs, args, log)
     validation = parts["validation"][:1] if args.limit else parts["validation"]
     figures = measure(tok, model, validation, articles, log)
     result = {"args": vars(args), "validation": figures}
